@@ -1,0 +1,40 @@
+"""stdp_learn: unsupervised learning in spiking networks with STDP, on Brian2.
+
+The public API fits in a notebook cell::
+
+    from stdp_learn import DiehlCook2015, PairSTDP, load_mnist
+    data = load_mnist()
+    model = DiehlCook2015(n_neurons=100, random_state=0).fit(data.X_train, data.y_train)
+    print(model.score(data.X_test, data.y_test))
+"""
+__version__ = "0.1.0"
+
+from .config import (  # noqa: E402
+    ConfigError,
+    ConnectivityParams,
+    ExcitatoryParams,
+    InhibitoryParams,
+    NetworkParams,
+    PresentationParams,
+)
+from .data import DataError, Dataset, load_dataset, load_mnist, load_mnist_sample  # noqa: E402
+from .model import DiehlCook2015, ModelFileError  # noqa: E402
+from .plasticity import PairSTDP  # noqa: E402
+
+__all__ = [
+    "__version__",
+    "ConfigError",
+    "ConnectivityParams",
+    "DataError",
+    "Dataset",
+    "DiehlCook2015",
+    "ExcitatoryParams",
+    "InhibitoryParams",
+    "ModelFileError",
+    "NetworkParams",
+    "PairSTDP",
+    "PresentationParams",
+    "load_dataset",
+    "load_mnist",
+    "load_mnist_sample",
+]

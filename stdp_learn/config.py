@@ -1,0 +1,270 @@
+"""Parameters of the Diehl & Cook (2015) network, as Brian2 quantities.
+
+Every default is the value of the paper and of its original code; every departure from
+it is a named field whose docstring says why it exists.  The dataclasses are frozen, so a
+configuration is a value that can be hashed, compared, saved and restored.
+
+References
+----------
+Diehl, P. U. & Cook, M. (2015). Unsupervised learning of digit recognition using
+spike-timing-dependent plasticity. Frontiers in Computational Neuroscience 9:99.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+from brian2 import Hz, Quantity, get_dimensions, ms, mV, second, volt
+from brian2.units.fundamentalunits import DIMENSIONLESS
+
+__all__ = [
+    "ConfigError",
+    "ExcitatoryParams",
+    "InhibitoryParams",
+    "ConnectivityParams",
+    "PresentationParams",
+    "NetworkParams",
+]
+
+
+class ConfigError(ValueError):
+    """A parameter has the wrong unit, sign or range."""
+
+
+def _check_quantity(owner, name, value, unit, *, positive=False, non_negative=False):
+    if not isinstance(value, Quantity) or get_dimensions(value) != get_dimensions(unit):
+        raise ConfigError(
+            f"{owner}.{name} must be a quantity in units of {unit!r} "
+            f"(for example 10*{unit!r}), got {value!r}"
+        )
+    if positive and not float(value) > 0:
+        raise ConfigError(f"{owner}.{name} must be positive, got {value!r}")
+    if non_negative and not float(value) >= 0:
+        raise ConfigError(f"{owner}.{name} must not be negative, got {value!r}")
+
+
+def _check_number(owner, name, value, *, positive=False, non_negative=False, integer=False):
+    if isinstance(value, Quantity) and get_dimensions(value) is not DIMENSIONLESS:
+        raise ConfigError(f"{owner}.{name} is dimensionless, got {value!r}")
+    if isinstance(value, bool) or not np.isfinite(float(value)):
+        raise ConfigError(f"{owner}.{name} must be a finite number, got {value!r}")
+    if integer and int(value) != value:
+        raise ConfigError(f"{owner}.{name} must be a whole number, got {value!r}")
+    if positive and not value > 0:
+        raise ConfigError(f"{owner}.{name} must be positive, got {value!r}")
+    if non_negative and not value >= 0:
+        raise ConfigError(f"{owner}.{name} must not be negative, got {value!r}")
+
+
+class _Params:
+    """Shared behaviour: validation from field metadata, and a JSON-safe round trip."""
+
+    def validate(self):
+        """Raise `ConfigError` if a field has the wrong unit, sign or range; return self."""
+        owner = type(self).__name__
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, _Params):
+                value.validate()
+                continue
+            unit = f.metadata.get("unit")
+            checks = {k: True for k in f.metadata.get("checks", ())}
+            if value is None and f.metadata.get("optional"):
+                continue
+            choices = f.metadata.get("choices")
+            if choices is not None:
+                if value not in choices:
+                    raise ConfigError(f"{owner}.{f.name} must be one of {choices}, got {value!r}")
+                continue
+            if unit is not None:
+                _check_quantity(owner, f.name, value, unit, **checks)
+            else:
+                _check_number(owner, f.name, value, **checks)
+        return self
+
+    def to_dict(self):
+        """Return the parameters as plain JSON values; a quantity becomes [value, "unit"]."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, _Params):
+                out[f.name] = value.to_dict()
+            elif isinstance(value, Quantity) and f.metadata.get("unit") is not None:
+                unit = f.metadata["unit"]
+                out[f.name] = [float(value / unit), repr(unit)]
+            elif value is None or isinstance(value, (int, str)):
+                out[f.name] = value
+            else:
+                out[f.name] = float(value)
+        return out
+
+    @classmethod
+    def from_dict(cls, values):
+        """Rebuild parameters written by `to_dict`, checking every unit."""
+        kwargs = {}
+        known = {f.name: f for f in fields(cls)}
+        for name, value in values.items():
+            if name not in known:
+                raise ConfigError(f"unknown parameter {cls.__name__}.{name}")
+            f = known[name]
+            sub = f.metadata.get("params")
+            if sub is not None:
+                kwargs[name] = sub.from_dict(value)
+            elif f.metadata.get("unit") is not None and value is not None:
+                unit = f.metadata["unit"]
+                number, unit_name = value
+                if unit_name != repr(unit):
+                    raise ConfigError(
+                        f"{cls.__name__}.{name} is stored in {unit_name}, expected {unit!r}"
+                    )
+                kwargs[name] = number * unit
+            else:
+                kwargs[name] = value
+        return cls(**kwargs).validate()
+
+    def replace(self, **changes):
+        """Return a copy with some fields changed, validated."""
+        return dataclasses.replace(self, **changes).validate()
+
+
+def _q(default, unit, *checks, doc=""):
+    # Quantities are numpy arrays, hence mutable: each instance gets its own copy.
+    return field(
+        default_factory=lambda: Quantity(default, copy=True),
+        metadata={"unit": unit, "checks": checks, "doc": doc},
+    )
+
+
+def _n(default, *checks, doc="", optional=False):
+    return field(default=default, metadata={"checks": checks, "doc": doc, "optional": optional})
+
+
+@dataclass(frozen=True)
+class ExcitatoryParams(_Params):
+    """Excitatory population: conductance-based LIF neurons with an adaptive threshold.
+
+    The neuron fires when ``v > v_threshold - theta_offset + theta``; theta starts at
+    ``theta_init`` and grows by ``theta_plus`` with each spike while learning.
+
+    Attributes
+    ----------
+    spike_lockout : Quantity
+        Extra time after a spike during which the neuron may not fire again, on top of
+        the 5 ms refractory period.  The original code has a ``timer`` variable with
+        ``dtimer/dt = 100.0`` (in SI units, 100 s per s) and fires only when
+        ``timer > 5 ms``: the timer passes 5 ms one 0.5 ms step after a spike, so the
+        refractory period alone governs and the default here is 0 ms.  Ports that read
+        the timer as ``dtimer/dt = 0.1 s/s`` obtain a 50 ms lockout; set 50*ms to
+        reproduce them.
+    """
+
+    v_rest: Quantity = _q(-65 * mV, volt, doc="resting potential")
+    v_reset: Quantity = _q(-65 * mV, volt, doc="reset potential")
+    v_threshold: Quantity = _q(-52 * mV, volt, doc="threshold before adaptation")
+    theta_offset: Quantity = _q(20 * mV, volt, doc="subtracted from theta in the threshold")
+    theta_init: Quantity = _q(20 * mV, volt, "non_negative", doc="theta of a new network")
+    theta_plus: Quantity = _q(0.05 * mV, volt, "non_negative", doc="theta increase per spike")
+    tau_theta: Quantity = _q(1e7 * ms, second, "positive", doc="theta decay time constant")
+    tau_membrane: Quantity = _q(100 * ms, second, "positive", doc="membrane time constant")
+    refractory: Quantity = _q(5 * ms, second, "non_negative", doc="refractory period")
+    spike_lockout: Quantity = _q(0 * ms, second, "non_negative", doc="extra lockout after a spike")
+    tau_ge: Quantity = _q(1 * ms, second, "positive", doc="excitatory conductance decay")
+    tau_gi: Quantity = _q(2 * ms, second, "positive", doc="inhibitory conductance decay")
+    e_excitatory: Quantity = _q(0 * mV, volt, doc="excitatory reversal potential")
+    e_inhibitory: Quantity = _q(-100 * mV, volt, doc="inhibitory reversal potential")
+
+
+@dataclass(frozen=True)
+class InhibitoryParams(_Params):
+    """Inhibitory population: one LIF neuron per excitatory neuron, no adaptation."""
+
+    v_rest: Quantity = _q(-60 * mV, volt, doc="resting potential")
+    v_reset: Quantity = _q(-45 * mV, volt, doc="reset potential")
+    v_threshold: Quantity = _q(-40 * mV, volt, doc="firing threshold")
+    tau_membrane: Quantity = _q(10 * ms, second, "positive", doc="membrane time constant")
+    refractory: Quantity = _q(2 * ms, second, "non_negative", doc="refractory period")
+    tau_ge: Quantity = _q(1 * ms, second, "positive", doc="excitatory conductance decay")
+    tau_gi: Quantity = _q(2 * ms, second, "positive", doc="inhibitory conductance decay")
+    e_excitatory: Quantity = _q(0 * mV, volt, doc="excitatory reversal potential")
+    e_inhibitory: Quantity = _q(-85 * mV, volt, doc="inhibitory reversal potential")
+
+
+@dataclass(frozen=True)
+class ConnectivityParams(_Params):
+    """Weights, delays and normalisation of the three projections.
+
+    Conductance weights are dimensionless: a presynaptic spike adds ``w`` to the
+    postsynaptic conductance ``ge`` or ``gi``, which multiplies ``(E - v)``.
+
+    Attributes
+    ----------
+    weight_sum : float or None
+        Before each training presentation every excitatory neuron's input weights are
+        scaled to sum to this value (78 in the paper).  None turns normalisation off.
+    """
+
+    w_exc_inh: float = _n(10.4, "non_negative", doc="excitatory -> inhibitory weight")
+    w_inh_exc: float = _n(17.0, "non_negative", doc="inhibitory -> excitatory weight")
+    w_max: float = _n(1.0, "positive", doc="upper bound of input weights")
+    w_init_max: float = _n(0.3, "positive", doc="initial weights are (U(0,1) + 0.01) * this")
+    input_delay_max: Quantity = _q(10 * ms, second, "non_negative", doc="input delays ~ U(0, max)")
+    weight_sum: float | None = _n(78.0, "positive", optional=True, doc="normalisation target")
+
+
+@dataclass(frozen=True)
+class PresentationParams(_Params):
+    """How images are shown: Poisson rates, timing and the low-activity retry.
+
+    Pixel value ``p`` (0-255) fires at ``p / 255 * (max_rate + retries * retry_rate_step)``.
+    The paper's intensity 2 with ``rate = p / 8 * intensity`` is ``max_rate`` 63.75 Hz; each
+    retry raises the intensity by one step, 31.875 Hz at the brightest pixel.
+
+    Attributes
+    ----------
+    min_spikes : int
+        A presentation that makes fewer excitatory spikes than this during the
+        ``presentation_time`` is shown again, after the rest period, one step brighter.
+        0 turns the retry off.
+    max_retries : int or None
+        Accept a presentation after this many retries whatever its response.  None (the
+        paper) retries until the network answers.
+    integration_method : str
+        Brian2 integration method of both populations.  The model is not linear (the
+        conductances multiply v), for which the original simulator used forward Euler,
+        the default; "exponential_euler" integrates the conductance decay exactly.
+    """
+
+    presentation_time: Quantity = _q(350 * ms, second, "positive", doc="input on per image")
+    rest_time: Quantity = _q(150 * ms, second, "non_negative", doc="input off after each image")
+    dt: Quantity = _q(0.5 * ms, second, "positive", doc="simulation time step")
+    max_rate: Quantity = _q(63.75 * Hz, Hz, "positive", doc="rate of a white (255) pixel")
+    retry_rate_step: Quantity = _q(31.875 * Hz, Hz, "non_negative", doc="rate added per retry")
+    min_spikes: int = _n(5, "non_negative", "integer", doc="retry below this many spikes")
+    max_retries: int | None = _n(None, "non_negative", "integer", optional=True, doc="retry cap")
+    integration_method: str = field(
+        default="euler", metadata={"choices": ("euler", "exponential_euler", "rk2", "rk4")}
+    )
+
+    @property
+    def slot_duration(self):
+        """Return the simulated time of one presentation plus its rest."""
+        return self.presentation_time + self.rest_time
+
+
+@dataclass(frozen=True)
+class NetworkParams(_Params):
+    """Everything that defines the network apart from its size and learning rule."""
+
+    excitatory: ExcitatoryParams = field(
+        default_factory=ExcitatoryParams, metadata={"params": ExcitatoryParams}
+    )
+    inhibitory: InhibitoryParams = field(
+        default_factory=InhibitoryParams, metadata={"params": InhibitoryParams}
+    )
+    connectivity: ConnectivityParams = field(
+        default_factory=ConnectivityParams, metadata={"params": ConnectivityParams}
+    )
+    presentation: PresentationParams = field(
+        default_factory=PresentationParams, metadata={"params": PresentationParams}
+    )

@@ -1,0 +1,424 @@
+"""The Diehl & Cook (2015) model as an estimator: fit, predict, score, save, load.
+
+Examples
+--------
+>>> from stdp_learn import DiehlCook2015, load_mnist_sample
+>>> data = load_mnist_sample()
+>>> model = DiehlCook2015(n_neurons=100, random_state=0)       # doctest: +SKIP
+>>> model.fit(data.X_train, data.y_train).score(data.X_test, data.y_test)  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .config import ConfigError, NetworkParams
+from .metrics import accuracy
+from .network import initial_weights, input_delays
+from .plasticity import PairSTDP
+from .readout import assign_labels, predict_all_activity, predict_proportion_weighting
+from .simulation import NetworkState, make_simulator
+
+__all__ = ["DiehlCook2015", "TrainingLog", "ModelFileError"]
+
+_FORMAT_VERSION = 1
+_LABELLING = ("training", "frozen")
+_PREDICTORS = ("all_activity", "proportion_weighting")
+
+
+class ModelFileError(ValueError):
+    """A saved model cannot be read: missing, corrupt, or of another format or shape."""
+
+
+@dataclass
+class TrainingLog:
+    """What happened while learning: per-image retries and spikes, and timing."""
+
+    images_seen: int = 0
+    slots: int = 0
+    seconds: float = 0.0
+    retries: list = field(default_factory=list)
+    spikes: list = field(default_factory=list)
+
+    @property
+    def images_per_second(self) -> float:
+        """Return accepted training images per wall-clock second."""
+        return self.images_seen / self.seconds if self.seconds > 0 else float("nan")
+
+
+def _progress_bar(total, desc, enabled):
+    if not enabled:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # tqdm is optional: without it, no bar
+        return None
+    return tqdm(total=total, desc=desc, unit="img", smoothing=0.1)
+
+
+def _flatten(X, n_input=None):
+    X = np.asarray(X)
+    if X.ndim < 2:
+        raise ValueError(f"images must have shape (n_images, ...) with n_images first, got {X.shape}")
+    flat = X.reshape(X.shape[0], -1)
+    if n_input is not None and flat.shape[1] != n_input:
+        raise ValueError(
+            f"images have {flat.shape[1]} pixels but the model was trained on {n_input}; "
+            "give images of the training size"
+        )
+    if flat.size and (np.min(flat) < 0 or np.max(flat) > 255 or not np.all(np.isfinite(flat))):
+        raise ValueError("pixel values must lie in 0..255")
+    return flat.astype(np.float64)
+
+
+class DiehlCook2015:
+    """Unsupervised digit learning with STDP (Diehl & Cook 2015).
+
+    Parameters
+    ----------
+    n_neurons : int
+        Excitatory (and inhibitory) neurons: 100, 400, 1600 or 6400 in the paper.
+    rule : learning rule, optional
+        The input synapses' rule; `PairSTDP()` (the paper's) by default.
+    params : NetworkParams, optional
+        Neuron, synapse and presentation parameters; the paper's by default.
+    labelling : {"training", "frozen"}
+        Where the neurons' class labels come from.  "training" (the paper) uses the
+        responses to the last `labelling_window` training presentations, recorded while
+        the network learns; "frozen" shows those images again with learning off.
+    labelling_window : int
+        How many of the last training images assign the labels (10,000 in the paper).
+    device : {"auto", "cpp_standalone", "runtime"}
+        Brian2 device.  "auto" compiles to C++ when a compiler is available.
+    block_size : int
+        Presentation slots per simulation call.  Larger blocks run faster; results
+        depend on it only through where the random number streams are reseeded.
+    random_state : int or None
+        Seeds the initial weights, the delays and every block's random numbers.
+    build_dir : str or Path, optional
+        Cache folder of compiled networks (default: $STDP_LEARN_BUILD or the user cache).
+    progress : bool
+        Show a progress bar.
+
+    Attributes
+    ----------
+    weights_ : ndarray, shape (n_input, n_neurons)
+        Learned input weights; column j is neuron j's receptive field.
+    theta_ : Quantity, shape (n_neurons,)
+        Adaptive threshold increments.
+    assignments_ : ndarray of int, shape (n_neurons,)
+        Class of each neuron (-1: silent during labelling).
+    proportions_, rates_ : ndarray, shape (n_neurons, n_classes)
+        Label-assignment statistics (see `stdp_learn.readout.assign_labels`).
+    training_log_ : TrainingLog
+        Retries, spike counts and speed of the training presentations.
+    """
+
+    def __init__(
+        self,
+        n_neurons=100,
+        *,
+        rule=None,
+        params=None,
+        labelling="training",
+        labelling_window=10_000,
+        device="auto",
+        block_size=500,
+        random_state=None,
+        build_dir=None,
+        progress=False,
+    ):
+        self.n_neurons = n_neurons
+        self.rule = rule
+        self.params = params
+        self.labelling = labelling
+        self.labelling_window = labelling_window
+        self.device = device
+        self.block_size = block_size
+        self.random_state = random_state
+        self.build_dir = build_dir
+        self.progress = progress
+
+    # -- parameters ---------------------------------------------------------------------
+    def get_params(self) -> dict:
+        """Return the constructor arguments."""
+        names = ("n_neurons", "rule", "params", "labelling", "labelling_window", "device",
+                 "block_size", "random_state", "build_dir", "progress")
+        return {name: getattr(self, name) for name in names}
+
+    def _validated(self):
+        for name in ("n_neurons", "block_size", "labelling_window"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ConfigError(f"{name} must be a positive whole number, got {value!r}")
+        if self.labelling not in _LABELLING:
+            raise ConfigError(f"labelling must be one of {_LABELLING}, got {self.labelling!r}")
+        if self.device not in ("auto", "runtime", "cpp_standalone"):
+            raise ConfigError(
+                f"device must be 'auto', 'runtime' or 'cpp_standalone', got {self.device!r}"
+            )
+        params = (self.params if self.params is not None else NetworkParams()).validate()
+        rule = (self.rule if self.rule is not None else PairSTDP()).validate()
+        return params, rule
+
+    def _seed_sequence(self):
+        if self.random_state is None:
+            if not hasattr(self, "_entropy"):
+                self._entropy = np.random.SeedSequence().entropy
+            return np.random.SeedSequence(self._entropy)
+        if isinstance(self.random_state, bool) or not isinstance(self.random_state, (int, np.integer)) \
+                or self.random_state < 0:
+            raise ConfigError(f"random_state must be a non-negative int or None, got {self.random_state!r}")
+        return np.random.SeedSequence(int(self.random_state))
+
+    def _block_seed(self, phase, block):
+        entropy = self._seed_sequence().entropy
+        sequence = np.random.SeedSequence([int(entropy) % 2**63, phase, block])
+        return int(sequence.generate_state(1)[0] % 2**31)
+
+    def _simulator(self, n_input):
+        params, rule = self._validated()
+        key = (n_input, params.to_dict().__repr__(), repr(rule.to_dict()), self.device, self.block_size)
+        if getattr(self, "_simulator_key", None) != key:
+            self._sim = make_simulator(self.device, n_input, self.n_neurons, params, rule,
+                                       self.block_size, build_root=self.build_dir)
+            self._simulator_key = key
+        return self._sim
+
+    # -- learning -----------------------------------------------------------------------
+    def fit(self, X, y=None, *, epochs=1, callback=None):
+        """Learn features from `X` by STDP, then assign labels from `y`.
+
+        Parameters
+        ----------
+        X : array, shape (n_images, ...) of pixel values 0-255
+            Training images, shown in order, `epochs` times.
+        y : array of int, shape (n_images,), optional
+            Labels, used only to assign classes to neurons after learning.
+        epochs : int
+            Passes over `X`.
+        callback : callable, optional
+            Called as ``callback(model, images_done, images_total)`` after every block.
+
+        Returns
+        -------
+        self
+        """
+        params, rule = self._validated()
+        X = _flatten(X)
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+            raise ConfigError(f"epochs must be a positive whole number, got {epochs!r}")
+        if y is not None:
+            y = np.asarray(y)
+            if y.shape != (X.shape[0],):
+                raise ValueError(f"y must have shape ({X.shape[0]},), got {y.shape}")
+        self.n_input_ = X.shape[1]
+        rng = np.random.default_rng(self._seed_sequence().spawn(1)[0])
+        weights = initial_weights(self.n_input_, self.n_neurons, params, rng)
+        delays = input_delays(self.n_input_, self.n_neurons, params, rng)
+        simulator = self._simulator(self.n_input_)
+        self.state_ = simulator.initial_state(weights, delays)
+        self.training_log_ = TrainingLog()
+        self.images_done_ = 0
+        self.blocks_done_ = 0
+        self._recent_counts = []
+        return self._continue_fit(X, y, epochs, callback)
+
+    def _continue_fit(self, X, y, epochs, callback):
+        simulator = self._simulator(self.n_input_)
+        total = X.shape[0] * epochs
+        bar = _progress_bar(total, "train", self.progress)
+        if bar is not None:
+            bar.update(self.images_done_)
+        log = self.training_log_
+        try:
+            while self.images_done_ < total:
+                order = np.arange(self.images_done_, min(total, self.images_done_ + self.block_size))
+                started = time.perf_counter()
+                self.state_, result = simulator.run_block(
+                    self.state_, X[order % X.shape[0]], plastic=True,
+                    seed=self._block_seed(0, self.blocks_done_),
+                )
+                log.seconds += time.perf_counter() - started
+                log.images_seen += result.n_consumed
+                log.slots += result.slots_used
+                log.retries.extend(result.retries.tolist())
+                log.spikes.extend(result.counts.sum(axis=1).tolist())
+                seen = order[: result.n_consumed]
+                self._recent_counts.append((seen, result.counts))
+                self._trim_recent()
+                self.images_done_ += result.n_consumed
+                self.blocks_done_ += 1
+                if bar is not None:
+                    bar.update(result.n_consumed)
+                    bar.set_postfix(img_per_s=f"{log.images_per_second:.1f}")
+                if callback is not None:
+                    callback(self, self.images_done_, total)
+        finally:
+            if bar is not None:
+                bar.close()
+        if y is not None:
+            self._assign(X, y)
+        return self
+
+    def _trim_recent(self):
+        kept, n = [], 0
+        for seen, counts in reversed(self._recent_counts):
+            if n >= self.labelling_window:
+                break
+            take = min(len(seen), self.labelling_window - n)
+            kept.append((seen[len(seen) - take:], counts[len(seen) - take:]))
+            n += take
+        self._recent_counts = kept[::-1]
+
+    def _assign(self, X, y):
+        seen = np.concatenate([s for s, _ in self._recent_counts])
+        if self.labelling == "training":
+            counts = np.concatenate([c for _, c in self._recent_counts])
+        else:
+            counts = self.transform(X[seen % X.shape[0]])
+        self.assign_labels(counts, y[seen % X.shape[0]])
+
+    def assign_labels(self, counts, labels, n_classes=10):
+        """Assign a class to every neuron from its responses `counts` to images of `labels`."""
+        self.assignments_, self.proportions_, self.rates_ = assign_labels(counts, labels, n_classes)
+        return self
+
+    # -- learned state ------------------------------------------------------------------
+    @property
+    def weights_(self):
+        self._check_fitted()
+        return self.state_.weights
+
+    @property
+    def theta_(self):
+        self._check_fitted()
+        return self.state_.theta
+
+    def _check_fitted(self, labels=False):
+        if not hasattr(self, "state_"):
+            raise RuntimeError("this model has not been fitted yet: call fit() or load() first")
+        if labels and not hasattr(self, "assignments_"):
+            raise RuntimeError("neurons have no class labels: fit with labels y, or call assign_labels()")
+
+    # -- inference ----------------------------------------------------------------------
+    def transform(self, X):
+        """Return the excitatory spike counts, shape (n_images, n_neurons), learning off."""
+        self._check_fitted()
+        X = _flatten(X, self.n_input_)
+        simulator = self._simulator(self.n_input_)
+        state = self.state_.copy()
+        state.schedule = NetworkState({}).schedule
+        counts, done, block = [], 0, 0
+        bar = _progress_bar(X.shape[0], "test", self.progress)
+        while done < X.shape[0]:
+            state, result = simulator.run_block(
+                state, X[done: done + self.block_size], plastic=False,
+                seed=self._block_seed(1, block),
+            )
+            counts.append(result.counts)
+            done += result.n_consumed
+            block += 1
+            if bar is not None:
+                bar.update(result.n_consumed)
+        if bar is not None:
+            bar.close()
+        return np.concatenate(counts) if counts else np.zeros((0, self.n_neurons), dtype=np.int64)
+
+    def predict(self, X, method="all_activity"):
+        """Return the predicted class of each image (-1 where no assigned neuron fired)."""
+        self._check_fitted(labels=True)
+        return self.predict_from_counts(self.transform(X), method)
+
+    def predict_from_counts(self, counts, method="all_activity"):
+        """Return class predictions from spike counts already computed by `transform`."""
+        self._check_fitted(labels=True)
+        if method == "all_activity":
+            return predict_all_activity(counts, self.assignments_, self.rates_.shape[1])
+        if method == "proportion_weighting":
+            return predict_proportion_weighting(
+                counts, self.assignments_, self.proportions_, self.rates_.shape[1]
+            )
+        raise ValueError(f"method must be one of {_PREDICTORS}, got {method!r}")
+
+    def score(self, X, y, method="all_activity"):
+        """Return the fraction of images of `X` classified as `y`."""
+        return accuracy(np.asarray(y), self.predict(X, method))
+
+    # -- files --------------------------------------------------------------------------
+    def save(self, path):
+        """Write the fitted model to `path` (.npz), atomically."""
+        self._check_fitted()
+        params, rule = self._validated()
+        path = Path(path)
+        meta = {
+            "format": _FORMAT_VERSION,
+            "stdp_learn": __version__,
+            "n_neurons": self.n_neurons,
+            "n_input": self.n_input_,
+            "params": params.to_dict(),
+            "rule": rule.to_dict(),
+            "labelling": self.labelling,
+            "labelling_window": self.labelling_window,
+            "block_size": self.block_size,
+            "random_state": self.random_state,
+            "schedule": self.state_.schedule,
+            "images_done": int(getattr(self, "images_done_", 0)),
+        }
+        arrays = {f"state/{k}": v for k, v in self.state_.arrays.items()}
+        if hasattr(self, "assignments_"):
+            arrays.update(assignments=self.assignments_, proportions=self.proportions_, rates=self.rates_)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as handle:
+            np.savez_compressed(handle, meta=np.array(json.dumps(meta)), **arrays)
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, path, *, device="auto", build_dir=None, progress=False):
+        """Read a model written by `save`."""
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+                arrays = {k: data[k] for k in data.files}
+        except FileNotFoundError:
+            raise ModelFileError(f"{path}: no such model file") from None
+        except Exception as error:  # zip, json and key errors all mean the same to a user
+            raise ModelFileError(f"{path}: not a readable stdp_learn model ({error})") from None
+        if meta.get("format") != _FORMAT_VERSION:
+            raise ModelFileError(
+                f"{path}: model format {meta.get('format')} is not supported by this version "
+                f"(format {_FORMAT_VERSION}); upgrade stdp_learn"
+            )
+        from .plasticity import PairSTDP as _Pair
+
+        model = cls(
+            n_neurons=meta["n_neurons"], rule=_Pair.from_dict(meta["rule"]),
+            params=NetworkParams.from_dict(meta["params"]), labelling=meta["labelling"],
+            labelling_window=meta["labelling_window"], device=device,
+            block_size=meta["block_size"], random_state=meta["random_state"],
+            build_dir=build_dir, progress=progress,
+        )
+        state = {k[len("state/"):]: v for k, v in arrays.items() if k.startswith("state/")}
+        for name, value in state.items():
+            if value.dtype.kind == "f" and not np.all(np.isfinite(value)) and name not in (
+                "exc.lastspike", "inh.lastspike"
+            ):
+                raise ModelFileError(f"{path}: {name} holds NaN or infinite values; the model is corrupt")
+        model.n_input_ = int(meta["n_input"])
+        model.state_ = NetworkState(state, meta["schedule"])
+        if model.state_.weights.shape != (model.n_input_, model.n_neurons):
+            raise ModelFileError(f"{path}: weights do not match the stated network shape")
+        model.images_done_ = meta["images_done"]
+        if "assignments" in arrays:
+            model.assignments_ = arrays["assignments"]
+            model.proportions_ = arrays["proportions"]
+            model.rates_ = arrays["rates"]
+        return model

@@ -1,0 +1,242 @@
+"""Assembly of the Diehl & Cook (2015) network, with its presentation schedule inside.
+
+One network serves training and testing: the shared flag ``plastic`` switches learning,
+theta growth and weight normalisation on and off.  The schedule (which image is shown,
+the 350 ms on / 150 ms rest slots, the low-activity retry, normalisation before each
+training presentation) runs in the simulation itself through ``run_regularly``
+operations and a `TimedArray` indexed by a state variable, so a compiled device can run
+a whole block of presentations in one call.
+
+Named objects
+-------------
+``schedule``        one bookkeeping neuron: current image, retries, spikes in this slot.
+``input``           Poisson inputs, one per pixel.
+``exc``, ``inh``    excitatory and inhibitory populations.
+``input_exc``       plastic input synapses (the learning rule's code).
+``exc_inh``         one-to-one excitation of the inhibitory partner.
+``inh_exc``         lateral inhibition of every other excitatory neuron.
+``exc_schedule``    counts excitatory spikes for the retry decision.
+``exc_spikes``      spike monitor of the excitatory layer.
+``schedule_log``    the image index and retry count of every slot.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from brian2 import (
+    Hz,
+    Network,
+    NeuronGroup,
+    SpikeMonitor,
+    StateMonitor,
+    Synapses,
+    TimedArray,
+    linked_var,
+    ms,
+    second,
+)
+
+from .config import NetworkParams
+from .equations import (
+    INHIBITORY_RESET,
+    INHIBITORY_THRESHOLD,
+    excitatory_equations,
+    excitatory_reset,
+    excitatory_threshold,
+    inhibitory_equations,
+)
+
+__all__ = ["NetworkHandle", "build_network", "initial_weights", "input_delays"]
+
+# A retry cap of None means "until the network answers"; the compiled code needs a number.
+_UNLIMITED_RETRIES = 2**30
+
+_SCHEDULE_MODEL = """
+image_index : integer   # row of block_images shown in this slot
+retries : integer       # how many times this image has been shown again
+slot_spikes : integer   # excitatory spikes during this slot's presentation time
+slot_start : second     # when this slot began
+n_images : integer      # rows of block_images that hold images (the rest are padding)
+random_seed : integer   # seeds the compiled device's random numbers for this block
+"""
+
+# At the start of every slot decide on the previous one: accept it (next image, base
+# intensity) if it drew enough spikes or ran out of retries, else show it again brighter.
+_SCHEDULE_STEP = """
+accepted = slot_spikes >= min_spikes or retries >= max_retries
+image_index += int(accepted)
+retries = (retries + 1) * int(not accepted)
+slot_spikes = 0
+slot_start = t
+"""
+
+# Poisson inputs.  Instead of one random number per neuron and time step (rand() < rate*dt),
+# each input draws how many steps pass until its next spike from the geometric distribution
+# of that Bernoulli process: the same spike statistics for one random number per spike.
+_INPUT_MODEL = """
+rate : Hz                     # Poisson rate of this pixel in the current slot
+next_spike : second           # time step of the next spike
+image_index : integer (linked)
+retries : integer (linked)
+slot_start : second (linked)
+n_images : integer (linked)
+"""
+_INPUT_SLOT_START = """
+rate = block_images(image_index * second, i) / 255.0 * (max_rate + retries * retry_rate_step) * int(image_index < n_images)
+spike_probability = clip(rate * dt, 0, 0.999999)
+next_spike = t - dt + dt * ceil(log(rand()) / (log(1 - spike_probability) - int(spike_probability <= 0)))
+"""
+_INPUT_THRESHOLD = "rate > 0*Hz and t >= next_spike and t - slot_start < presentation_time"
+_INPUT_RESET = """
+spike_probability = clip(rate * dt, 0, 0.999999)
+next_spike = t + dt * ceil(log(rand()) / log(1 - spike_probability))
+"""
+
+
+@dataclass
+class NetworkHandle:
+    """A built network with the objects a simulator needs to drive it."""
+
+    network: Network
+    block_images: TimedArray
+    n_input: int
+    n_neurons: int
+    n_slots: int
+    params: NetworkParams
+    rule: object
+
+    def __getitem__(self, name):
+        return self.network[name]
+
+
+def initial_weights(n_input, n_neurons, params: NetworkParams, rng) -> np.ndarray:
+    """Return initial input weights, shape (n_input, n_neurons): (U(0, 1) + 0.01) * w_init_max."""
+    conn = params.connectivity
+    return (rng.random((n_input, n_neurons)) + 0.01) * conn.w_init_max
+
+
+def input_delays(n_input, n_neurons, params: NetworkParams, rng) -> np.ndarray:
+    """Return the input synapses' delays in seconds, uniform in [0, input_delay_max]."""
+    return rng.random((n_input, n_neurons)) * float(params.connectivity.input_delay_max)
+
+
+def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, weights, delays):
+    """Build the network in the current Brian2 device.
+
+    Parameters
+    ----------
+    n_input : int
+        Number of input neurons (pixels per image).
+    n_neurons : int
+        Number of excitatory (and inhibitory) neurons.
+    params : NetworkParams
+        Neuron, synapse and presentation parameters.
+    rule : learning rule
+        Provides the plastic synapses' code (see `stdp_learn.plasticity`).
+    n_slots : int
+        Presentation slots per block; the image store holds this many images.
+    weights, delays : ndarray, shape (n_input, n_neurons)
+        Initial input weights and delays (seconds).
+
+    Returns
+    -------
+    NetworkHandle
+    """
+    exc_p, inh_p = params.excitatory, params.inhibitory
+    conn, pres = params.connectivity, params.presentation
+    slot = pres.slot_duration
+    max_retries = _UNLIMITED_RETRIES if pres.max_retries is None else pres.max_retries
+
+    block_images = TimedArray(np.zeros((n_slots, n_input)), dt=1 * second, name="block_images")
+
+    schedule = NeuronGroup(
+        1, _SCHEDULE_MODEL, name="schedule",
+        namespace={"min_spikes": pres.min_spikes, "max_retries": max_retries},
+    )
+    schedule.run_regularly(_SCHEDULE_STEP, dt=slot, when="start", order=0, name="schedule_step")
+
+    inputs = NeuronGroup(
+        n_input, _INPUT_MODEL, threshold=_INPUT_THRESHOLD, reset=_INPUT_RESET, name="input",
+        namespace={
+            "block_images": block_images,
+            "max_rate": pres.max_rate,
+            "retry_rate_step": pres.retry_rate_step,
+            "presentation_time": pres.presentation_time,
+        },
+    )
+    zeros = np.zeros(n_input, dtype=int)
+    for name in ("image_index", "retries", "slot_start", "n_images"):
+        setattr(inputs, name, linked_var(schedule, name, index=zeros))
+    inputs.run_regularly(_INPUT_SLOT_START, dt=slot, when="start", order=1, name="input_slot_start")
+
+    exc = NeuronGroup(
+        n_neurons, excitatory_equations(exc_p),
+        threshold=excitatory_threshold(exc_p), reset=excitatory_reset(),
+        refractory=exc_p.refractory, method=pres.integration_method, name="exc",
+        namespace={
+            "v_threshold": exc_p.v_threshold,
+            "theta_offset": exc_p.theta_offset,
+            "theta_plus": exc_p.theta_plus,
+            "v_reset": exc_p.v_reset,
+            "spike_lockout": exc_p.spike_lockout,
+        },
+    )
+    exc.v = exc_p.v_rest
+    exc.theta = exc_p.theta_init
+    exc.plastic = True
+
+    inh = NeuronGroup(
+        n_neurons, inhibitory_equations(inh_p),
+        threshold=INHIBITORY_THRESHOLD, reset=INHIBITORY_RESET,
+        refractory=inh_p.refractory, method=pres.integration_method, name="inh",
+        namespace={"v_threshold": inh_p.v_threshold, "v_reset": inh_p.v_reset},
+    )
+    inh.v = inh_p.v_rest
+
+    namespace = dict(rule.namespace())
+    namespace.update(w_max=conn.w_max, weight_sum=conn.weight_sum or 0.0)
+    input_exc = Synapses(
+        inputs, exc,
+        model="w : 1\naxonal_delay : second  # copied into the pathway's delay\n" + rule.equations(),
+        on_pre="ge_post += w\n" + rule.on_pre(),
+        on_post=rule.on_post(),
+        name="input_exc", namespace=namespace,
+    )
+    input_exc.connect()
+    # Brian2 orders all-to-all synapses by source then target: row-major (n_input, n_neurons).
+    input_exc.w = np.asarray(weights, dtype=float).ravel()
+    input_exc.axonal_delay = np.asarray(delays, dtype=float).ravel() * second
+    input_exc.pre.delay = "axonal_delay"
+    if conn.weight_sum is not None:
+        # Once per slot, O(synapses): zero the sums, add every weight to its column, rescale.
+        exc.run_regularly("input_weight_sum = 0", dt=slot, when="start", order=2,
+                          name="exc_weight_sum_reset")
+        input_exc.run_regularly("input_weight_sum_post += w", dt=slot, when="start", order=3,
+                                name="input_exc_weight_sum")
+        input_exc.run_regularly(
+            "w = w * (int(not plastic) + int(plastic) * weight_sum"
+            " / (input_weight_sum_post + int(input_weight_sum_post == 0)))",
+            dt=slot, when="start", order=4, name="input_exc_normalise",
+        )
+
+    exc_inh = Synapses(exc, inh, on_pre="ge_post += w_exc_inh", name="exc_inh",
+                       namespace={"w_exc_inh": conn.w_exc_inh})
+    exc_inh.connect(j="i")
+    inh_exc = Synapses(inh, exc, on_pre="gi_post += w_inh_exc", name="inh_exc",
+                       namespace={"w_inh_exc": conn.w_inh_exc})
+    inh_exc.connect(condition="i != j")
+
+    exc_schedule = Synapses(
+        exc, schedule, on_pre="slot_spikes_post += int(t - slot_start_post < presentation_time)",
+        name="exc_schedule", namespace={"presentation_time": pres.presentation_time},
+    )
+    exc_schedule.connect()
+
+    exc_spikes = SpikeMonitor(exc, name="exc_spikes")
+    schedule_log = StateMonitor(schedule, ["image_index", "retries"], record=0, dt=slot,
+                                when="start", order=5, name="schedule_log")
+
+    network = Network(schedule, inputs, exc, inh, input_exc, exc_inh, inh_exc, exc_schedule,
+                      exc_spikes, schedule_log, name="diehl_cook")
+    return NetworkHandle(network, block_images, n_input, n_neurons, n_slots, params, rule)

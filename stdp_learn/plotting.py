@@ -1,0 +1,596 @@
+"""Plot the state and the results of a Diehl & Cook (2015) network.
+
+Every function takes plain arrays, or Brian2 quantities where the value has a
+physical unit, draws on the Axes given as ``ax`` (or on a new figure when
+``ax`` is None) and returns that Axes. Nothing here shows, saves or switches
+matplotlib into interactive mode; that is left to the caller.
+
+Times and voltages may be given as Brian2 quantities, which are converted to
+milliseconds and millivolts, or as plain numbers, which are taken to be in
+milliseconds and millivolts already. Weights, accuracies and counts are
+dimensionless.
+
+This is the only module of ``stdp_learn`` that imports matplotlib.
+
+References
+----------
+.. [1] Diehl, P. U. and Cook, M. (2015). Unsupervised learning of digit
+   recognition using spike-timing-dependent plasticity. Frontiers in
+   Computational Neuroscience 9:99. doi:10.3389/fncom.2015.00099
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+from brian2 import DimensionMismatchError, Quantity, get_dimensions, have_same_dimensions, mV, ms
+from matplotlib.axes import Axes
+
+__all__ = [
+    "tile_receptive_fields",
+    "plot_receptive_fields",
+    "plot_thresholds",
+    "plot_class_counts",
+    "plot_confusion",
+    "plot_training_curve",
+    "plot_weight_histogram",
+    "plot_raster",
+    "plot_membrane",
+    "plot_stdp_window",
+]
+
+#: Text shown for a neuron that has no class assigned (assignment -1).
+UNASSIGNED_LABEL = "\u2013"
+
+#: Colour of the NaN padding between receptive-field tiles.
+_PADDING_COLOR = "0.75"
+
+
+def _axes(ax: Axes | None) -> Axes:
+    """Return `ax`, or the Axes of a new figure when `ax` is None."""
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def _in_unit(value, unit: Quantity, name: str) -> np.ndarray:
+    """Return `value` as a float array of numbers in `unit`.
+
+    A Brian2 quantity (or a list of them) is divided by `unit`; it must have
+    the same dimensions. A plain number or array is taken to be in `unit`
+    already and is returned unchanged.
+    """
+    quantity = Quantity(value)
+    if get_dimensions(quantity).is_dimensionless:
+        return np.asarray(quantity, dtype=float)
+    if not have_same_dimensions(quantity, unit):
+        raise DimensionMismatchError(
+            f"{name} must have the dimensions of {unit!r}", get_dimensions(quantity)
+        )
+    return np.asarray(quantity / unit, dtype=float)
+
+
+def _as_assignments(assignments, n_neurons: int | None = None) -> np.ndarray:
+    """Return `assignments` as a 1-D integer array, checking its length."""
+    assignments = np.asarray(assignments)
+    if assignments.ndim != 1:
+        raise ValueError(f"assignments must be 1-D, got shape {assignments.shape}")
+    if assignments.size and not np.issubdtype(assignments.dtype, np.integer):
+        if not np.array_equal(assignments, np.round(assignments)):
+            raise ValueError("assignments must be integer class labels (or -1)")
+    assignments = assignments.astype(int)
+    if n_neurons is not None and assignments.size != n_neurons:
+        raise ValueError(
+            f"assignments has {assignments.size} entries but there are {n_neurons} neurons"
+        )
+    if np.any(assignments < -1):
+        raise ValueError("assignments must be class labels >= 0, or -1 for unassigned")
+    return assignments
+
+
+def _class_label(assignment: int) -> str:
+    """Return the text shown for one neuron's class assignment."""
+    return UNASSIGNED_LABEL if assignment < 0 else str(assignment)
+
+
+def tile_receptive_fields(
+    weights, image_shape=(28, 28), order=None, n_columns=None, pad=1
+) -> np.ndarray:
+    """Arrange the input weights of each neuron as images on a grid.
+
+    Tile ``k`` of the grid, counted row by row, is
+    ``weights[:, order[k]].reshape(image_shape)``. Its top-left pixel is at
+    row ``(k // n_columns) * (image_shape[0] + pad)`` and column
+    ``(k % n_columns) * (image_shape[1] + pad)`` of the mosaic. The padding
+    between tiles, and grid cells left without a tile, hold NaN.
+
+    Parameters
+    ----------
+    weights : array_like, shape (n_input, n_neurons)
+        Dimensionless input weights; column ``j`` holds neuron ``j``'s weights.
+    image_shape : tuple of int, optional
+        Shape ``(height, width)`` of one input image, with
+        ``height * width == n_input``.
+    order : array_like of int, optional
+        Neuron indices in the order their tiles are placed. Defaults to
+        ``range(n_neurons)``. It may leave neurons out or repeat them.
+    n_columns : int, optional
+        Number of tiles per grid row. Defaults to ``ceil(sqrt(n_tiles))``.
+    pad : int, optional
+        Number of NaN pixels between neighbouring tiles.
+
+    Returns
+    -------
+    mosaic : ndarray of float
+        The tiled weights, of shape ``(n_rows * (height + pad) - pad,
+        n_columns * (width + pad) - pad)`` with
+        ``n_rows = ceil(n_tiles / n_columns)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> weights = np.arange(8.0).reshape(4, 2)   # two neurons, 2x2 images
+    >>> tile_receptive_fields(weights, image_shape=(2, 2))
+    array([[ 0.,  2., nan,  1.,  3.],
+           [ 4.,  6., nan,  5.,  7.]])
+    """
+    weights = np.asarray(weights, dtype=float)
+    if weights.ndim != 2:
+        raise ValueError(f"weights must have shape (n_input, n_neurons), got {weights.shape}")
+    height, width = (int(size) for size in image_shape)
+    n_input, n_neurons = weights.shape
+    if height * width != n_input:
+        raise ValueError(
+            f"image_shape {tuple(image_shape)} holds {height * width} pixels "
+            f"but weights has {n_input} inputs per neuron"
+        )
+    order = np.arange(n_neurons) if order is None else np.asarray(order, dtype=int).ravel()
+    if order.size and (order.min() < -n_neurons or order.max() >= n_neurons):
+        raise IndexError(f"order holds an index outside [0, {n_neurons})")
+    pad = int(pad)
+    if pad < 0:
+        raise ValueError(f"pad must be >= 0, got {pad}")
+    n_tiles = order.size
+    if n_columns is None:
+        n_columns = max(1, math.ceil(math.sqrt(n_tiles)))
+    n_columns = int(n_columns)
+    if n_columns < 1:
+        raise ValueError(f"n_columns must be >= 1, got {n_columns}")
+    n_rows = max(1, math.ceil(n_tiles / n_columns))
+
+    mosaic = np.full(
+        (n_rows * (height + pad) - pad, n_columns * (width + pad) - pad), np.nan
+    )
+    for k, neuron in enumerate(order):
+        top = (k // n_columns) * (height + pad)
+        left = (k % n_columns) * (width + pad)
+        mosaic[top : top + height, left : left + width] = weights[:, neuron].reshape(height, width)
+    return mosaic
+
+
+def plot_receptive_fields(
+    weights, image_shape=(28, 28), assignments=None, sort_by_class=False, ax=None, cmap="hot_r"
+) -> Axes:
+    """Show each neuron's input weights as an image on a grid.
+
+    The mosaic from :func:`tile_receptive_fields` is drawn with ``imshow``
+    and a colour bar labelled ``weight``. The padding between tiles is grey.
+
+    Parameters
+    ----------
+    weights : array_like, shape (n_input, n_neurons)
+        Dimensionless input weights; column ``j`` holds neuron ``j``'s weights.
+    image_shape : tuple of int, optional
+        Shape ``(height, width)`` of one input image.
+    assignments : array_like of int, shape (n_neurons,), optional
+        Class assigned to each neuron, -1 for none. When given, each tile
+        carries its class in the top-left corner (``–`` for -1).
+    sort_by_class : bool, optional
+        Order the tiles by assigned class, keeping neuron order within a
+        class; unassigned neurons come last. Requires `assignments`.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. A new figure is created when None.
+    cmap : str or matplotlib.colors.Colormap, optional
+        Colour map for the weights.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> weights = np.random.default_rng(0).uniform(0, 0.3, size=(784, 16))
+    >>> ax = plot_receptive_fields(weights, assignments=np.arange(16) % 10)
+    """
+    weights = np.asarray(weights, dtype=float)
+    if weights.ndim != 2:
+        raise ValueError(f"weights must have shape (n_input, n_neurons), got {weights.shape}")
+    n_neurons = weights.shape[1]
+    order = np.arange(n_neurons)
+    if assignments is not None:
+        assignments = _as_assignments(assignments, n_neurons)
+        if sort_by_class:
+            # lexsort is stable; its last key is the primary one.
+            order = np.lexsort((assignments, assignments < 0))
+    elif sort_by_class:
+        raise ValueError("sort_by_class=True needs assignments")
+
+    height, width = (int(size) for size in image_shape)
+    pad = 1
+    n_columns = max(1, math.ceil(math.sqrt(n_neurons)))
+    mosaic = tile_receptive_fields(
+        weights, (height, width), order=order, n_columns=n_columns, pad=pad
+    )
+
+    ax = _axes(ax)
+    colormap = plt.get_cmap(cmap).with_extremes(bad=_PADDING_COLOR)
+    image = ax.imshow(mosaic, cmap=colormap, interpolation="nearest")
+    ax.figure.colorbar(image, ax=ax, label="weight")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if assignments is not None:
+        for k, neuron in enumerate(order):
+            top = (k // n_columns) * (height + pad)
+            left = (k % n_columns) * (width + pad)
+            ax.text(
+                left,
+                top,
+                _class_label(assignments[neuron]),
+                fontsize="x-small",
+                horizontalalignment="left",
+                verticalalignment="top",
+                color="tab:blue",
+            )
+    return ax
+
+
+def plot_thresholds(theta, ax=None) -> Axes:
+    """Draw each neuron's adaptive threshold increase theta as a bar.
+
+    Parameters
+    ----------
+    theta : Quantity or array_like, shape (n_neurons,)
+        Threshold increase of each excitatory neuron, a voltage. Plain
+        numbers are taken to be in mV.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. A new figure is created when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Examples
+    --------
+    >>> from brian2 import mV
+    >>> ax = plot_thresholds([20.0, 22.5, 19.0] * mV)
+    """
+    theta_mV = np.ravel(_in_unit(theta, mV, "theta"))
+    ax = _axes(ax)
+    ax.bar(np.arange(theta_mV.size), theta_mV, width=1.0)
+    ax.set_xlabel("neuron index")
+    ax.set_ylabel("theta (mV)")
+    return ax
+
+
+def plot_class_counts(assignments, n_classes=10, ax=None) -> Axes:
+    """Draw how many neurons are assigned to each class.
+
+    Parameters
+    ----------
+    assignments : array_like of int, shape (n_neurons,)
+        Class assigned to each neuron, in ``[0, n_classes)``, or -1 for none.
+        Unassigned neurons get a grey bar of their own, labelled ``–``, when
+        there are any.
+    n_classes : int, optional
+        Number of classes.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. A new figure is created when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Examples
+    --------
+    >>> ax = plot_class_counts([0, 0, 3, 9, -1], n_classes=10)
+    """
+    assignments = _as_assignments(assignments)
+    if np.any(assignments >= n_classes):
+        raise ValueError(f"assignments holds a class >= n_classes ({n_classes})")
+    counts = np.bincount(assignments[assignments >= 0], minlength=n_classes)
+    n_unassigned = int(np.count_nonzero(assignments < 0))
+
+    ax = _axes(ax)
+    positions = list(range(n_classes))
+    labels = [str(label) for label in positions]
+    ax.bar(positions, counts)
+    if n_unassigned:
+        ax.bar([n_classes], [n_unassigned], color="0.6")
+        positions.append(n_classes)
+        labels.append(UNASSIGNED_LABEL)
+    ax.set_xticks(positions, labels)
+    ax.set_xlabel("assigned class")
+    ax.set_ylabel("number of neurons")
+    return ax
+
+
+def plot_confusion(confusion, ax=None, normalize=False) -> Axes:
+    """Draw a confusion matrix with the value written in each cell.
+
+    Parameters
+    ----------
+    confusion : array_like, shape (n_classes, n_classes)
+        Counts of test images; row ``i`` is the true class and column ``j``
+        the predicted class.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. A new figure is created when None.
+    normalize : bool, optional
+        Divide each row by its sum, so that cells show the fraction of the
+        true class predicted as each class. Rows summing to zero stay zero.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ax = plot_confusion(np.array([[5, 1], [0, 4]]))
+    """
+    confusion = np.asarray(confusion)
+    if confusion.ndim != 2 or confusion.shape[0] != confusion.shape[1]:
+        raise ValueError(f"confusion must be a square matrix, got shape {confusion.shape}")
+    n_classes = confusion.shape[0]
+    if normalize:
+        row_sums = confusion.sum(axis=1, keepdims=True)
+        values = np.divide(
+            confusion, row_sums, out=np.zeros(confusion.shape), where=row_sums != 0
+        )
+        text_format = "{:.2f}"
+    else:
+        values = confusion
+        is_integer = np.issubdtype(values.dtype, np.integer)
+        text_format = "{:d}" if is_integer else "{:g}"
+
+    ax = _axes(ax)
+    image = ax.imshow(values, cmap="Blues", interpolation="nearest")
+    low, high = image.get_clim()
+    middle = (low + high) / 2
+    for true_class in range(n_classes):
+        for predicted_class in range(n_classes):
+            value = values[true_class, predicted_class]
+            ax.text(
+                predicted_class,
+                true_class,
+                text_format.format(value),
+                horizontalalignment="center",
+                verticalalignment="center",
+                fontsize="small",
+                color="white" if value > middle else "black",
+            )
+    ax.set_xticks(range(n_classes))
+    ax.set_yticks(range(n_classes))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    return ax
+
+
+def plot_training_curve(images_seen, accuracy, ax=None) -> Axes:
+    """Draw accuracy against the number of training images seen.
+
+    Parameters
+    ----------
+    images_seen : array_like, shape (n_points,)
+        Number of training images presented before each evaluation.
+    accuracy : array_like, shape (n_points,)
+        Fraction of correct predictions, in ``[0, 1]``; it is drawn in percent.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. A new figure is created when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Examples
+    --------
+    >>> ax = plot_training_curve([1000, 2000, 5000], [0.52, 0.71, 0.83])
+    """
+    images_seen = np.ravel(np.asarray(images_seen, dtype=float))
+    accuracy = np.ravel(np.asarray(accuracy, dtype=float))
+    if images_seen.shape != accuracy.shape:
+        raise ValueError(
+            f"images_seen and accuracy differ in length ({images_seen.size} vs {accuracy.size})"
+        )
+    if np.any((accuracy < 0) | (accuracy > 1)):
+        raise ValueError("accuracy must be a fraction in [0, 1], not a percentage")
+    ax = _axes(ax)
+    ax.plot(images_seen, 100 * accuracy, marker="o")
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("training images")
+    ax.set_ylabel("accuracy (%)")
+    return ax
+
+
+def plot_weight_histogram(weights, bins=50, ax=None) -> Axes:
+    """Draw the distribution of all synaptic weights.
+
+    Parameters
+    ----------
+    weights : array_like
+        Dimensionless weights of any shape; all entries are counted.
+    bins : int or array_like, optional
+        Number of bins, or bin edges, as for :func:`numpy.histogram`.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. A new figure is created when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ax = plot_weight_histogram(np.random.default_rng(0).uniform(0, 1, (784, 100)))
+    """
+    weights = np.ravel(np.asarray(weights, dtype=float))
+    ax = _axes(ax)
+    ax.hist(weights, bins=bins)
+    ax.set_xlabel("weight")
+    ax.set_ylabel("number of synapses")
+    return ax
+
+
+def plot_raster(spike_indices, spike_times, ax=None, label=None, color=None) -> Axes:
+    """Draw one dot per spike at (spike time, neuron index).
+
+    Call it once per population on the same Axes to overlay them.
+
+    Parameters
+    ----------
+    spike_indices : array_like of int, shape (n_spikes,)
+        Index of the neuron that fired each spike.
+    spike_times : Quantity or array_like, shape (n_spikes,)
+        Time of each spike. Plain numbers are taken to be in ms.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. A new figure is created when None.
+    label : str, optional
+        Legend entry for these spikes; when given, the legend is (re)drawn.
+    color : color, optional
+        Dot colour. Defaults to the next colour of the Axes' cycle.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Examples
+    --------
+    >>> from brian2 import ms
+    >>> ax = plot_raster([0, 2, 1], [1.5, 3.0, 7.25] * ms, label="excitatory")
+    """
+    spike_indices = np.ravel(np.asarray(spike_indices))
+    times_ms = np.ravel(_in_unit(spike_times, ms, "spike_times"))
+    if spike_indices.shape != times_ms.shape:
+        raise ValueError(
+            f"spike_indices and spike_times differ in length "
+            f"({spike_indices.size} vs {times_ms.size})"
+        )
+    ax = _axes(ax)
+    style = {"marker": ".", "s": 4, "linewidths": 0}
+    if color is not None:
+        style["color"] = color
+    ax.scatter(times_ms, spike_indices, label=label, **style)
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("neuron index")
+    if label is not None:
+        ax.legend(loc="upper right", markerscale=3)
+    return ax
+
+
+def plot_membrane(times, v, threshold=None, ax=None) -> Axes:
+    """Draw membrane potential traces against time.
+
+    Parameters
+    ----------
+    times : Quantity or array_like, shape (n_times,)
+        Sample times. Plain numbers are taken to be in ms.
+    v : Quantity or array_like, shape (n_times,) or (n_recorded, n_times)
+        Membrane potential, one row per recorded neuron as in a Brian2
+        ``StateMonitor``. Plain numbers are taken to be in mV.
+    threshold : Quantity or array_like, optional
+        Firing threshold, drawn dashed: a scalar gives a horizontal line; an
+        array shaped like `v` (or like `times`) gives a line over time, e.g.
+        ``v_thresh + theta`` of an adaptive neuron. Plain numbers are taken to
+        be in mV.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. A new figure is created when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The Axes drawn on. The membrane traces are its first lines.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brian2 import ms, mV
+    >>> t = np.arange(0, 20, 0.5) * ms
+    >>> ax = plot_membrane(t, -65 * mV + 10 * mV * np.sin(t / (3 * ms)), threshold=-52 * mV)
+    """
+    times_ms = np.ravel(_in_unit(times, ms, "times"))
+    v_mV = _in_unit(v, mV, "v")
+    if v_mV.ndim not in (1, 2) or v_mV.shape[-1] != times_ms.size:
+        raise ValueError(
+            f"v must have shape (n_times,) or (n_recorded, n_times) with n_times = "
+            f"{times_ms.size}, got {v_mV.shape}"
+        )
+    ax = _axes(ax)
+    ax.plot(times_ms, v_mV.T)
+    if threshold is not None:
+        threshold_mV = _in_unit(threshold, mV, "threshold")
+        style = {"color": "0.4", "linestyle": "--", "label": "threshold"}
+        if threshold_mV.ndim == 0:
+            ax.axhline(float(threshold_mV), **style)
+        elif threshold_mV.shape[-1] == times_ms.size and threshold_mV.ndim <= 2:
+            ax.plot(times_ms, threshold_mV.T, **style)
+        else:
+            raise ValueError(
+                f"threshold must be a scalar or have n_times = {times_ms.size} "
+                f"columns, got shape {threshold_mV.shape}"
+            )
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("v (mV)")
+    return ax
+
+
+def plot_stdp_window(delta_t, delta_w, ax=None) -> Axes:
+    """Draw the weight change against the pre/post spike time difference.
+
+    The points are joined in order of increasing ``delta_t``.
+
+    Parameters
+    ----------
+    delta_t : Quantity or array_like, shape (n_pairs,)
+        Spike time difference ``t_post - t_pre``; positive when the
+        postsynaptic spike comes later. Plain numbers are taken to be in ms.
+    delta_w : array_like, shape (n_pairs,)
+        Dimensionless weight change for each pair.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. A new figure is created when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brian2 import ms
+    >>> delta_t = np.linspace(-50, 50, 21) * ms
+    >>> delta_w = np.where(delta_t > 0, 0.01, -0.0001) * np.exp(-abs(delta_t) / (20 * ms))
+    >>> ax = plot_stdp_window(delta_t, delta_w)
+    """
+    delta_t_ms = np.ravel(_in_unit(delta_t, ms, "delta_t"))
+    delta_w = np.ravel(np.asarray(delta_w, dtype=float))
+    if delta_t_ms.shape != delta_w.shape:
+        raise ValueError(
+            f"delta_t and delta_w differ in length ({delta_t_ms.size} vs {delta_w.size})"
+        )
+    order = np.argsort(delta_t_ms, kind="stable")
+    ax = _axes(ax)
+    ax.plot(delta_t_ms[order], delta_w[order], marker="o", markersize=3)
+    ax.axhline(0, color="0.7", linewidth=0.8, zorder=0)
+    ax.axvline(0, color="0.7", linewidth=0.8, zorder=0)
+    ax.set_xlabel("\u0394t = t_post \u2212 t_pre (ms)")
+    ax.set_ylabel("\u0394w")
+    return ax

@@ -1,0 +1,398 @@
+"""Running blocks of presentations on a Brian2 device.
+
+A block is a fixed number of 500 ms slots run in one simulation call.  Each slot shows one
+image (a new one, or the previous one again, brighter, after too few spikes); how many
+images a block gets through therefore depends on the network.  Between blocks the whole
+dynamic state is carried over in numpy arrays, so a run split into blocks, or stopped and
+resumed at a block boundary, computes the same thing as one long run.
+
+Two back ends share this: `RuntimeSimulator` runs the network in Brian2's runtime mode
+(Python drives every time step), and `StandaloneSimulator` compiles it once to C++ with
+the ``cpp_standalone`` device and reruns the binary for every block with new images,
+weights and state through ``device.run(run_args=...)``, without recompiling.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import brian2
+from brian2 import Quantity, get_device, second, set_device
+
+from .network import NetworkHandle, build_network
+
+__all__ = [
+    "BlockResult",
+    "NetworkState",
+    "RuntimeSimulator",
+    "StandaloneSimulator",
+    "make_simulator",
+    "compiler_available",
+    "default_build_root",
+]
+
+# Variables carried from one block to the next.  Times of last events are stored relative
+# to the end of the block, because every block's clock starts again at zero.
+_NEURON_STATE = {
+    "exc": ("v", "ge", "gi", "theta", "lastspike"),
+    "inh": ("v", "ge", "gi", "lastspike"),
+}
+_RELATIVE_TIMES = ("lastspike", "lastupdate")
+
+
+@dataclass
+class NetworkState:
+    """The dynamic state of a network at a block boundary, in SI units.
+
+    ``arrays`` maps ``"group.variable"`` to a float array; ``schedule`` holds the
+    position of the presentation schedule relative to the next block's first image.
+    """
+
+    arrays: dict
+    schedule: dict = field(
+        default_factory=lambda: {"image_index": -1, "retries": 0, "slot_spikes": 2**30}
+    )
+
+    @property
+    def weights(self):
+        """Return the input weights, shape (n_input, n_neurons)."""
+        w = self.arrays["input_exc.w"]
+        return w.reshape(self.arrays["input_exc.shape"].astype(int))
+
+    @property
+    def theta(self):
+        """Return the excitatory thresholds' adaptation theta, in volt."""
+        return self.arrays["exc.theta"] * brian2.volt
+
+    def copy(self):
+        """Return a deep copy."""
+        return NetworkState({k: v.copy() for k, v in self.arrays.items()}, dict(self.schedule))
+
+
+@dataclass
+class BlockResult:
+    """What one block did: the images it finished and the responses to them.
+
+    Attributes
+    ----------
+    n_consumed : int
+        Images of the block that were shown and accepted.
+    counts : ndarray, shape (n_consumed, n_neurons)
+        Excitatory spikes during the accepted presentation of each image.
+    retries : ndarray, shape (n_consumed,)
+        How many times each image was shown again before it was accepted.
+    slots_used : int
+        Slots that showed an image (the rest of the block was idle).
+    input_spikes, exc_spikes_total, inh_spikes : int
+        Spike totals of the block, for operation counts.
+    """
+
+    n_consumed: int
+    counts: np.ndarray
+    retries: np.ndarray
+    slots_used: int
+    input_spikes: int = 0
+    exc_spikes_total: int = 0
+    inh_spikes: int = 0
+
+
+def compiler_available() -> bool:
+    """Return whether a C++ compiler for the cpp_standalone device is on this machine."""
+    return any(shutil.which(c) for c in ("g++", "c++", "clang++"))
+
+
+def default_build_root() -> Path:
+    """Return the folder that caches compiled networks ($STDP_LEARN_BUILD or the user cache)."""
+    root = os.environ.get("STDP_LEARN_BUILD")
+    if root:
+        return Path(root)
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    return Path(cache) / "stdp_learn" / "builds"
+
+
+class _Simulator:
+    """Shared logic: building, state transfer and reading a block's results."""
+
+    device_name = ""
+
+    def __init__(self, n_input, n_neurons, params, rule, n_slots):
+        self.n_input = int(n_input)
+        self.n_neurons = int(n_neurons)
+        self.params = params
+        self.rule = rule
+        self.n_slots = int(n_slots)
+        self.handle: NetworkHandle | None = None
+        pres = params.presentation
+        self._steps_per_slot = int(round(float(pres.slot_duration / pres.dt)))
+        self._steps_on = int(round(float(pres.presentation_time / pres.dt)))
+
+    # -- state --------------------------------------------------------------------------
+    def _carried(self):
+        synapse_vars = ("w", "lastupdate") + tuple(self.rule.state_variables)
+        return dict(_NEURON_STATE, input_exc=synapse_vars)
+
+    def initial_state(self, weights, delays) -> NetworkState:
+        """Return the state of a new network with these input weights and delays."""
+        exc, inh = self.params.excitatory, self.params.inhibitory
+        n = self.n_neurons
+        arrays = {
+            "exc.v": np.full(n, float(exc.v_rest)),
+            "exc.ge": np.zeros(n),
+            "exc.gi": np.zeros(n),
+            "exc.theta": np.full(n, float(exc.theta_init)),
+            "exc.lastspike": np.full(n, -1e4),
+            "inh.v": np.full(n, float(inh.v_rest)),
+            "inh.ge": np.zeros(n),
+            "inh.gi": np.zeros(n),
+            "inh.lastspike": np.full(n, -1e4),
+            "input_exc.w": np.asarray(weights, dtype=float).ravel().copy(),
+            "input_exc.lastupdate": np.zeros(weights.size),
+            "input_exc.delay": np.asarray(delays, dtype=float).ravel().copy(),
+            "input_exc.shape": np.array(weights.shape, dtype=float),
+        }
+        for name in self.rule.state_variables:
+            arrays[f"input_exc.{name}"] = np.zeros(weights.size)
+        return NetworkState(arrays)
+
+    def _read_state(self, previous: NetworkState, t_end: float) -> NetworkState:
+        arrays = dict(previous.arrays)
+        for group_name, names in self._carried().items():
+            group = self.handle[group_name]
+            for name in names:
+                value = np.array(group.variables[name].get_value(), dtype=float)
+                if name in _RELATIVE_TIMES:
+                    value = value - t_end
+                arrays[f"{group_name}.{name}"] = value
+        return NetworkState(arrays, previous.schedule)
+
+    # -- results ------------------------------------------------------------------------
+    def _block_result(self, n_images, plastic_state: NetworkState) -> tuple[BlockResult, dict]:
+        handle = self.handle
+        log = handle["schedule_log"]
+        image_index = np.asarray(log.image_index[0], dtype=np.int64)
+        retries = np.asarray(log.retries[0], dtype=np.int64)
+        schedule = handle["schedule"]
+        final_spikes = int(schedule.variables["slot_spikes"].get_value()[0])
+
+        monitor = handle["exc_spikes"]
+        spike_i = np.asarray(monitor.i[:], dtype=np.int64)
+        steps = np.round(np.asarray(monitor.t_[:]) / float(self.params.presentation.dt)).astype(np.int64)
+        slot_of_spike = steps // self._steps_per_slot
+        in_presentation = steps % self._steps_per_slot < self._steps_on
+        counts = np.bincount(
+            slot_of_spike[in_presentation] * self.n_neurons + spike_i[in_presentation],
+            minlength=self.n_slots * self.n_neurons,
+        ).reshape(self.n_slots, self.n_neurons)
+
+        # A slot is accepted when the next slot moved on to the next image; the last slot's
+        # fate is decided by the next block, from the carried schedule state.
+        moved_on = np.zeros(self.n_slots, dtype=bool)
+        moved_on[:-1] = image_index[1:] != image_index[:-1]
+        pres = self.params.presentation
+        max_retries = np.inf if pres.max_retries is None else pres.max_retries
+        moved_on[-1] = final_spikes >= pres.min_spikes or retries[-1] >= max_retries
+        valid = image_index < n_images
+        accepted = moved_on & valid
+        n_consumed = int(accepted.sum())
+        if not np.array_equal(image_index[accepted], np.arange(n_consumed)):
+            raise RuntimeError("the presentation schedule skipped an image")  # invariant
+
+        last = self.n_slots - 1
+        next_schedule = {
+            "image_index": int(image_index[last]) - n_consumed,
+            "retries": int(retries[last]),
+            "slot_spikes": final_spikes,
+        }
+        result = BlockResult(
+            n_consumed=n_consumed,
+            counts=counts[accepted],
+            retries=retries[accepted],
+            slots_used=int(valid.sum()),
+            input_spikes=int(handle["input"].variables["_spikespace"].get_value()[-1] * 0)
+            if False else 0,
+            exc_spikes_total=int(spike_i.size),
+        )
+        return result, next_schedule
+
+    # -- driving ------------------------------------------------------------------------
+    def _check_block(self, images, state):
+        images = np.asarray(images)
+        if images.ndim != 2 or images.shape[1] != self.n_input:
+            raise ValueError(
+                f"images must have shape (n, {self.n_input}), got {images.shape}"
+            )
+        if images.shape[0] > self.n_slots:
+            raise ValueError(f"a block holds at most {self.n_slots} images, got {images.shape[0]}")
+        padded = np.zeros((self.n_slots, self.n_input))
+        padded[: images.shape[0]] = images
+        return padded, images.shape[0]
+
+    def run_block(self, state: NetworkState, images, *, plastic: bool, seed: int):
+        """Run one block of slots from `state`, showing `images` in order.
+
+        Parameters
+        ----------
+        state : NetworkState
+            The state to start from (not modified).
+        images : ndarray, shape (n, n_input)
+            Pixel values 0-255 of the next images; at most `n_slots` are used.
+        plastic : bool
+            Learn (training) or keep weights and thresholds fixed (testing).
+        seed : int
+            Seed of the block's random numbers.
+
+        Returns
+        -------
+        (NetworkState, BlockResult)
+            The state after the block and what happened in it.
+        """
+        padded, n_images = self._check_block(images, state)
+        self._run(state, padded, n_images, bool(plastic), int(seed))
+        t_end = self.n_slots * float(self.params.presentation.slot_duration)
+        new_state = self._read_state(state, t_end)
+        result, next_schedule = self._block_result(n_images, new_state)
+        new_state.schedule = next_schedule
+        return new_state, result
+
+    def _values(self, state, plastic, n_images):
+        """Return {(group name, variable): SI value} to set before a block."""
+        values = {}
+        for group_name, names in self._carried().items():
+            for name in names:
+                values[(group_name, name)] = state.arrays[f"{group_name}.{name}"]
+        values[("input_exc", "axonal_delay")] = state.arrays["input_exc.delay"]
+        values[("exc", "plastic")] = plastic
+        for name, value in state.schedule.items():
+            values[("schedule", name)] = value
+        values[("schedule", "n_images")] = n_images
+        return values
+
+
+class RuntimeSimulator(_Simulator):
+    """Run blocks in Brian2's runtime mode (numpy code generation, Python per time step)."""
+
+    device_name = "runtime"
+
+    def _ensure_built(self, delays):
+        if self.handle is not None:
+            return
+        set_device("runtime")
+        brian2.prefs.codegen.target = "numpy"
+        self.handle = build_network(
+            self.n_input, self.n_neurons, self.params, self.rule, self.n_slots,
+            weights=np.zeros((self.n_input, self.n_neurons)), delays=delays,
+        )
+        self.handle.network.store("block_start")
+
+    def _run(self, state, padded, n_images, plastic, seed):
+        shape = state.arrays["input_exc.shape"].astype(int)
+        self._ensure_built(state.arrays["input_exc.delay"].reshape(shape))
+        handle = self.handle
+        handle.network.restore("block_start")  # clock and monitors back to zero
+        handle.block_images.values[:] = padded
+        for (group_name, name), value in self._values(state, plastic, n_images).items():
+            variable = handle[group_name].variables[name]
+            variable.set_value(np.asarray(value, dtype=variable.dtype))
+        brian2.seed(seed)
+        handle.network.run(self.n_slots * self.params.presentation.slot_duration, namespace={})
+
+
+class StandaloneSimulator(_Simulator):
+    """Run blocks as a compiled C++ program (Brian2's cpp_standalone device).
+
+    The program is generated and compiled once per network structure into a cache folder
+    keyed by everything that changes the generated code; every block reruns it with new
+    values through ``device.run(run_args=...)``.
+    """
+
+    device_name = "cpp_standalone"
+    _active_owner = None  # the simulator whose build the global device currently holds
+
+    def __init__(self, n_input, n_neurons, params, rule, n_slots, build_root=None):
+        super().__init__(n_input, n_neurons, params, rule, n_slots)
+        self.build_root = Path(build_root) if build_root else default_build_root()
+        self.build_dir = self.build_root / self._structure_key()
+        self.compile_seconds = None
+
+    def _structure_key(self) -> str:
+        description = {
+            "n_input": self.n_input,
+            "n_neurons": self.n_neurons,
+            "n_slots": self.n_slots,
+            "params": self.params.to_dict(),
+            "rule": self.rule.to_dict(),
+            "brian2": brian2.__version__,
+            "format": 1,
+        }
+        text = json.dumps(description, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def _ensure_built(self, delays):
+        if StandaloneSimulator._active_owner is self:
+            return
+        import time
+
+        start = time.perf_counter()
+        device = get_device()
+        device.reinit()
+        self.build_dir.mkdir(parents=True, exist_ok=True)
+        set_device("cpp_standalone", directory=str(self.build_dir), build_on_run=False)
+        brian2.prefs.devices.cpp_standalone.openmp_threads = 0
+        device = get_device()
+        self.handle = build_network(
+            self.n_input, self.n_neurons, self.params, self.rule, self.n_slots,
+            weights=np.zeros((self.n_input, self.n_neurons)), delays=delays,
+        )
+        device.apply_run_args()
+        # The pathway's delays cannot be set from the command line: copy them from the
+        # synaptic variable that can, before the spike queue is prepared.
+        synapses = self.handle["input_exc"]
+        delay_array = device.get_array_name(synapses.pre.variables["delay"], access_data=False)
+        source_array = device.get_array_name(synapses.variables["axonal_delay"], access_data=False)
+        device.insert_code(
+            "main",
+            f"for (size_t k = 0; k < brian::{source_array}.size(); k++)"
+            f" brian::{delay_array}[k] = brian::{source_array}[k];",
+        )
+        # Seed the random numbers from a variable, so every block draws its own stream.
+        seed_array = device.get_array_name(self.handle["schedule"].variables["random_seed"])
+        device.insert_code("main", f"brian::_random_generators[0].seed((unsigned long) brian::{seed_array}[0]);")
+        self.handle.network.run(self.n_slots * self.params.presentation.slot_duration, namespace={})
+        device.build(directory=str(self.build_dir), compile=True, run=False, with_output=False)
+        self.compile_seconds = time.perf_counter() - start
+        StandaloneSimulator._active_owner = self
+
+    def _run(self, state, padded, n_images, plastic, seed):
+        shape = state.arrays["input_exc.shape"].astype(int)
+        self._ensure_built(state.arrays["input_exc.delay"].reshape(shape))
+        handle = self.handle
+        run_args = {handle.block_images: padded}
+        values = self._values(state, plastic, n_images)
+        values[("schedule", "random_seed")] = seed
+        for (group_name, name), value in values.items():
+            group = handle[group_name]
+            variable = group.variables[name]
+            key = getattr(group, name)
+            array = np.asarray(value, dtype=variable.dtype)
+            run_args[key] = Quantity(array, dim=variable.dim)
+        device = get_device()
+        device.run(directory=str(self.build_dir), with_output=False, run_args=run_args)
+        device.delete(code=False, data=False, run_args=True, directory=False)
+
+
+def make_simulator(device, n_input, n_neurons, params, rule, n_slots, build_root=None):
+    """Return the simulator for ``device``: "runtime", "cpp_standalone" or "auto"."""
+    if device == "auto":
+        device = "cpp_standalone" if compiler_available() else "runtime"
+    if device == "runtime":
+        return RuntimeSimulator(n_input, n_neurons, params, rule, n_slots)
+    if device == "cpp_standalone":
+        if not compiler_available():
+            raise RuntimeError("device 'cpp_standalone' needs a C++ compiler (g++ or clang++)")
+        return StandaloneSimulator(n_input, n_neurons, params, rule, n_slots, build_root)
+    raise ValueError(f"unknown device {device!r}; choose 'auto', 'runtime' or 'cpp_standalone'")

@@ -1,0 +1,188 @@
+"""Command line: train a Diehl & Cook network on MNIST and evaluate it.
+
+    python -m stdp_learn.train mnist                      # the paper's 100-neuron recipe
+    python -m stdp_learn.train mnist-sample --train-size 1000 --test-size 1000
+
+The run folder (``--output``) receives ``metrics.json``, ``model.npz`` (weights,
+thresholds, labels), ``receptive_fields.png`` and ``confusion.png``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["build_parser", "main"]
+
+_DATASETS = ("mnist", "mnist-sample")
+_DEVICES = ("auto", "cpp_standalone", "runtime")
+
+
+class UsageError(Exception):
+    """A command-line value that cannot work; reported in one line, exit status 2."""
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``python -m stdp_learn.train``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m stdp_learn.train",
+        description="Train a Diehl & Cook (2015) spiking network by STDP and evaluate it.",
+    )
+    parser.add_argument("dataset", choices=_DATASETS, help="'mnist' (full) or 'mnist-sample' (packaged 1,000 + 1,000)")
+    parser.add_argument("--neurons", type=_positive_int, default=100, help="excitatory neurons (default 100)")
+    parser.add_argument("--epochs", type=_positive_int, default=1, help="passes over the training images (default 1)")
+    parser.add_argument("--train-size", type=_positive_int, default=None, help="use the first N training images (default all)")
+    parser.add_argument("--test-size", type=_positive_int, default=None, help="use the first N test images (default all)")
+    parser.add_argument("--labelling", choices=("training", "frozen"), default="training",
+                        help="assign labels from responses while learning (paper) or from a frozen pass")
+    parser.add_argument("--labelling-window", type=_positive_int, default=10_000,
+                        help="last N training images that assign labels (default 10000)")
+    parser.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="folder of the MNIST IDX files (default $STDP_LEARN_DATA, else a download cache)")
+    parser.add_argument("--output", type=Path, default=None, help="run folder (default runs/<dataset>-<neurons>-<seed>)")
+    parser.add_argument("--overwrite", action=argparse.BooleanOptionalAction, default=False,
+                        help="replace an existing run folder")
+    parser.add_argument("--device", choices=_DEVICES, default="auto",
+                        help="Brian2 device; auto = cpp_standalone where a C++ compiler exists")
+    parser.add_argument("--block-size", type=_positive_int, default=500, help="presentation slots per simulation call")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="show progress bars")
+    return parser
+
+
+def _prepare_output(args):
+    output = args.output or Path("runs") / f"{args.dataset}-{args.neurons}-seed{args.seed}"
+    if output.exists() and any(output.iterdir()) and not args.overwrite:
+        raise UsageError(f"run folder {output} exists and is not empty; choose another --output or pass --overwrite")
+    output.mkdir(parents=True, exist_ok=True)
+    return output
+
+
+def _peak_memory_mb():
+    # ru_maxrss is in kB on Linux; children are the compiled simulation processes.
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def run(args) -> dict:
+    """Train and evaluate as `args` says; return the metrics written to metrics.json."""
+    from . import DiehlCook2015, load_dataset
+    from .metrics import accuracy, confusion_matrix, no_answer_count
+
+    data = load_dataset(args.dataset, args.data_dir)
+    X_train, y_train = data.X_train[: args.train_size], data.y_train[: args.train_size]
+    X_test, y_test = data.X_test[: args.test_size], data.y_test[: args.test_size]
+    output = _prepare_output(args)
+
+    started = time.perf_counter()
+    model = DiehlCook2015(
+        n_neurons=args.neurons, labelling=args.labelling, labelling_window=args.labelling_window,
+        device=args.device, block_size=args.block_size, random_state=args.seed, progress=args.progress,
+    )
+    model.fit(X_train, y_train, epochs=args.epochs)
+    train_seconds = time.perf_counter() - started
+
+    test_started = time.perf_counter()
+    counts = model.transform(X_test)
+    test_seconds = time.perf_counter() - test_started
+    predictions = model.predict_from_counts(counts)
+    predictions_pw = model.predict_from_counts(counts, "proportion_weighting")
+    log = model.training_log_
+    metrics = {
+        "accuracy": accuracy(y_test, predictions),
+        "accuracy_proportion_weighting": accuracy(y_test, predictions_pw),
+        "no_answer": no_answer_count(predictions),
+        "confusion_matrix": confusion_matrix(y_test, predictions).tolist(),
+        "dataset": args.dataset,
+        "n_neurons": args.neurons,
+        "epochs": args.epochs,
+        "train_size": int(len(X_train)),
+        "test_size": int(len(X_test)),
+        "seed": args.seed,
+        "device": model._sim.device_name,
+        "labelling": args.labelling,
+        "labelling_window": args.labelling_window,
+        "train_seconds": train_seconds,
+        "test_seconds": test_seconds,
+        "images_per_second": log.images_seen / train_seconds,
+        "test_images_per_second": len(X_test) / test_seconds,
+        "mean_retries_per_training_image": float(np.mean(log.retries)) if log.retries else 0.0,
+        "mean_spikes_per_training_image": float(np.mean(log.spikes)) if log.spikes else 0.0,
+        "mean_spikes_per_test_image": float(counts.sum(axis=1).mean()) if len(counts) else 0.0,
+        "neurons_per_class": np.bincount(model.assignments_[model.assignments_ >= 0], minlength=10).tolist(),
+        "peak_memory_mb": _peak_memory_mb(),
+    }
+    model.save(output / "model.npz")
+    np.save(output / "test_counts.npy", counts)
+    _write_figures(model, y_test, predictions, output, data.X_train.shape[1:])
+    tmp = output / "metrics.json.tmp"
+    tmp.write_text(json.dumps(metrics, indent=2) + "\n")
+    os.replace(tmp, output / "metrics.json")
+    return metrics
+
+
+def _write_figures(model, y_test, predictions, output, image_shape):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .metrics import confusion_matrix
+    from .plotting import plot_confusion, plot_receptive_fields
+
+    ax = plot_receptive_fields(model.weights_, image_shape=image_shape, assignments=model.assignments_)
+    ax.figure.savefig(output / "receptive_fields.png", dpi=120, bbox_inches="tight")
+    plt.close(ax.figure)
+    ax = plot_confusion(confusion_matrix(y_test, predictions))
+    ax.figure.savefig(output / "confusion.png", dpi=120, bbox_inches="tight")
+    plt.close(ax.figure)
+
+
+def main(argv=None) -> int:
+    """Run the command line; return the exit status."""
+    from .config import ConfigError
+    from .data import DataError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        metrics = run(args)
+    except (UsageError, DataError, ConfigError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"test accuracy {metrics['accuracy']:.4f} ({metrics['test_size']} images); "
+        f"training {metrics['images_per_second']:.1f} images/s; results in {args.output or 'runs/'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
