@@ -33,6 +33,9 @@ _ADAPTIVE_THRESHOLD = """
 dtheta/dt = -theta / tau_theta * int(plastic) : volt   # adaptive threshold
 plastic : boolean (shared)                            # learning on (training) or off (testing)
 input_weight_sum : 1                                  # sum of input weights, for normalisation
+previous_spike : second                               # last spike, updated at reset
+presentation_spikes : integer                         # spikes while this slot's input is on
+slot_start : second (linked)                          # when the current slot began
 """
 
 
@@ -60,7 +63,12 @@ def excitatory_threshold(params: ExcitatoryParams) -> str:
 
 def excitatory_reset() -> str:
     """Return the reset: back to v_reset, and theta grows by theta_plus while learning."""
-    return "v = v_reset\ntheta += theta_plus * int(plastic)"
+    return (
+        "v = v_reset\n"
+        "theta += theta_plus * int(plastic)\n"
+        "previous_spike = t\n"
+        "presentation_spikes += int(t - slot_start < presentation_time)"
+    )
 
 
 def inhibitory_equations(params: InhibitoryParams) -> Equations:

@@ -15,9 +15,14 @@ Named objects
 ``input_exc``       plastic input synapses (the learning rule's code).
 ``exc_inh``         one-to-one excitation of the inhibitory partner.
 ``inh_exc``         lateral inhibition of every other excitatory neuron.
-``exc_schedule``    counts excitatory spikes for the retry decision.
-``exc_spikes``      spike monitor of the excitatory layer.
+``exc_schedule``    adds up the excitatory layer's spikes for the retry decision.
+``responses``       each excitatory neuron's spike count in every slot.
 ``schedule_log``    the image index and retry count of every slot.
+
+Order of operations at the start of every slot (``when="start"``): the layer's spike
+counts of the slot that ended are summed into the schedule (order -2) and recorded
+(order -1); the schedule decides what this slot shows (0); the inputs take their new
+rates (1); the counts are zeroed and, while learning, the input weights normalised (2-4).
 """
 from __future__ import annotations
 
@@ -28,7 +33,6 @@ from brian2 import (
     Hz,
     Network,
     NeuronGroup,
-    SpikeMonitor,
     StateMonitor,
     Synapses,
     TimedArray,
@@ -73,7 +77,9 @@ slot_start = t
 
 # Poisson inputs.  Instead of one random number per neuron and time step (rand() < rate*dt),
 # each input draws how many steps pass until its next spike from the geometric distribution
-# of that Bernoulli process: the same spike statistics for one random number per spike.
+# of that Bernoulli process: the same spike statistics for one random number per spike.  A
+# spike that would fall after the presentation time is moved out of reach, so the
+# threshold is a single comparison per input.
 _INPUT_MODEL = """
 rate : Hz                     # Poisson rate of this pixel in the current slot
 next_spike : second           # time step of the next spike
@@ -82,16 +88,18 @@ retries : integer (linked)
 slot_start : second (linked)
 n_images : integer (linked)
 """
+# A pixel with rate 0 divides by log(1) = 0: the guard keeps the division finite, and the
+# last line moves its spike, like any spike after the presentation time, out of reach.
+_NEXT_SPIKE = """
+spike_probability = clip(rate * dt, 0, 0.999999)
+next_spike = {origin} + dt * ceil(log(rand()) / (log(1 - spike_probability) - int(spike_probability == 0)))
+next_spike += never * int(spike_probability == 0 or next_spike - slot_start >= presentation_time)
+"""
 _INPUT_SLOT_START = """
 rate = block_images(image_index * second, i) / 255.0 * (max_rate + retries * retry_rate_step) * int(image_index < n_images)
-spike_probability = clip(rate * dt, 0, 0.999999)
-next_spike = t - dt + dt * ceil(log(rand()) / (log(1 - spike_probability) - int(spike_probability <= 0)))
-"""
-_INPUT_THRESHOLD = "rate > 0*Hz and t >= next_spike and t - slot_start < presentation_time"
-_INPUT_RESET = """
-spike_probability = clip(rate * dt, 0, 0.999999)
-next_spike = t + dt * ceil(log(rand()) / log(1 - spike_probability))
-"""
+""" + _NEXT_SPIKE.format(origin="t - dt")
+_INPUT_THRESHOLD = "t >= next_spike"
+_INPUT_RESET = _NEXT_SPIKE.format(origin="t")
 
 
 @dataclass
@@ -163,6 +171,7 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
             "max_rate": pres.max_rate,
             "retry_rate_step": pres.retry_rate_step,
             "presentation_time": pres.presentation_time,
+            "never": 1e9 * second,
         },
     )
     zeros = np.zeros(n_input, dtype=int)
@@ -180,8 +189,10 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
             "theta_plus": exc_p.theta_plus,
             "v_reset": exc_p.v_reset,
             "spike_lockout": exc_p.spike_lockout,
+            "presentation_time": pres.presentation_time,
         },
     )
+    exc.slot_start = linked_var(schedule, "slot_start", index=np.zeros(n_neurons, dtype=int))
     exc.v = exc_p.v_rest
     exc.theta = exc_p.theta_init
     exc.plastic = True
@@ -208,10 +219,10 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     input_exc.w = np.asarray(weights, dtype=float).ravel()
     input_exc.axonal_delay = np.asarray(delays, dtype=float).ravel() * second
     input_exc.pre.delay = "axonal_delay"
+    exc.run_regularly("presentation_spikes = 0\ninput_weight_sum = 0", dt=slot, when="start",
+                      order=2, name="exc_slot_reset")
     if conn.weight_sum is not None:
-        # Once per slot, O(synapses): zero the sums, add every weight to its column, rescale.
-        exc.run_regularly("input_weight_sum = 0", dt=slot, when="start", order=2,
-                          name="exc_weight_sum_reset")
+        # Once per slot, O(synapses): add every weight to its column's sum, then rescale.
         input_exc.run_regularly("input_weight_sum_post += w", dt=slot, when="start", order=3,
                                 name="input_exc_weight_sum")
         input_exc.run_regularly(
@@ -227,16 +238,17 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
                        namespace={"w_inh_exc": conn.w_inh_exc})
     inh_exc.connect(condition="i != j")
 
-    exc_schedule = Synapses(
-        exc, schedule, on_pre="slot_spikes_post += int(t - slot_start_post < presentation_time)",
-        name="exc_schedule", namespace={"presentation_time": pres.presentation_time},
-    )
+    # Summing the layer's counts once per slot costs nothing per time step.
+    exc_schedule = Synapses(exc, schedule, name="exc_schedule")
     exc_schedule.connect()
+    exc_schedule.run_regularly("slot_spikes_post += presentation_spikes_pre", dt=slot,
+                               when="start", order=-2, name="exc_schedule_sum")
 
-    exc_spikes = SpikeMonitor(exc, name="exc_spikes")
+    responses = StateMonitor(exc, "presentation_spikes", record=True, dt=slot, when="start",
+                             order=-1, name="responses")
     schedule_log = StateMonitor(schedule, ["image_index", "retries"], record=0, dt=slot,
                                 when="start", order=5, name="schedule_log")
 
     network = Network(schedule, inputs, exc, inh, input_exc, exc_inh, inh_exc, exc_schedule,
-                      exc_spikes, schedule_log, name="diehl_cook")
+                      responses, schedule_log, name="diehl_cook")
     return NetworkHandle(network, block_images, n_input, n_neurons, n_slots, params, rule)

@@ -12,6 +12,11 @@ The rule interface
 ``on_post()``          statements run when the postsynaptic neuron fires.
 ``namespace()``        the constants used by the strings above.
 ``state_variables``    the names of the per-synapse variables the rule keeps.
+``time_variables``     those of them that hold times (shifted when a block's clock restarts).
+
+Rules may read these variables of the postsynaptic neuron: ``plastic`` (learning on),
+``lastspike_post`` (its latest spike) and ``previous_spike_post`` (the spike before the one
+being processed).
 """
 from __future__ import annotations
 
@@ -23,15 +28,21 @@ from .config import ConfigError, _check_number, _check_quantity
 
 __all__ = ["PairSTDP", "WEIGHT_DEPENDENCES"]
 
+# The traces are nearest-spike traces: each spike sets its trace to 1, which then decays
+# exponentially.  Such a trace is exactly exp(-(time since the last spike) / tau), so it is
+# written in closed form from spike times instead of being stored and decayed in every
+# synapse: one exponential per event instead of three.  `lastspike_post` is the time of the
+# postsynaptic neuron's latest spike; `previous_spike_post` the one before it while the
+# synapses process a new spike (the neuron updates it at reset), which gives the paper's
+# post2 "read before its own update".
 _TRACES = """
-dpre_trace/dt = -pre_trace / tau_pre : 1 (event-driven)        # presynaptic trace x_pre
-dpost1_trace/dt = -post1_trace / tau_post1 : 1 (event-driven)  # postsynaptic trace for depression
-dpost2_trace/dt = -post2_trace / tau_post2 : 1 (event-driven)  # postsynaptic trace for potentiation
+last_pre_arrival : second                                      # last presynaptic arrival
+pre_trace = exp(-(t - last_pre_arrival) / tau_pre) : 1         # x_pre
+post1_trace = exp(-(t - lastspike_post) / tau_post1) : 1       # x_post1 (depression)
+post2_trace = exp(-(t - previous_spike_post) / tau_post2) : 1  # x_post2 before this spike
 """
 
-# Each weight dependence: (update on a presynaptic spike, update on a postsynaptic spike).
-# Traces are set to 1, not incremented (nearest-spike pairing, as in the original code), and
-# post2_trace is read before it is set: potentiation uses its value just before this spike.
+# Each weight dependence: (update on a presynaptic arrival, update on a postsynaptic spike).
 WEIGHT_DEPENDENCES = {
     # The original code: additive updates, hard bounds at 0 and w_max.
     "additive": (
@@ -93,7 +104,8 @@ class PairSTDP:
     x_target: float = 0.4
     mu: float = 0.2
 
-    state_variables = ("pre_trace", "post1_trace", "post2_trace")
+    state_variables = ("last_pre_arrival",)
+    time_variables = ("last_pre_arrival",)
 
     def validate(self):
         """Raise `ConfigError` on a wrong unit, sign or option; return self."""
@@ -116,12 +128,12 @@ class PairSTDP:
     def on_pre(self) -> str:
         """Return the statements run when a presynaptic spike arrives."""
         depression, _ = WEIGHT_DEPENDENCES[self.weight_dependence]
-        return "\n".join(line for line in ("pre_trace = 1.0", depression) if line)
+        return "\n".join(line for line in (depression, "last_pre_arrival = t") if line)
 
     def on_post(self) -> str:
         """Return the statements run when the postsynaptic neuron fires."""
         _, potentiation = WEIGHT_DEPENDENCES[self.weight_dependence]
-        return "\n".join((potentiation, "post1_trace = 1.0", "post2_trace = 1.0"))
+        return potentiation
 
     def namespace(self) -> dict:
         """Return the constants the rule's code refers to."""

@@ -39,10 +39,10 @@ __all__ = [
 # Variables carried from one block to the next.  Times of last events are stored relative
 # to the end of the block, because every block's clock starts again at zero.
 _NEURON_STATE = {
-    "exc": ("v", "ge", "gi", "theta", "lastspike"),
+    "exc": ("v", "ge", "gi", "theta", "lastspike", "previous_spike", "presentation_spikes"),
     "inh": ("v", "ge", "gi", "lastspike"),
 }
-_RELATIVE_TIMES = ("lastspike", "lastupdate")
+_RELATIVE_TIMES = ("lastspike", "previous_spike")
 
 
 @dataclass
@@ -55,6 +55,7 @@ class NetworkState:
 
     arrays: dict
     schedule: dict = field(
+        # "the slot before the first one was accepted": the first slot shows image 0
         default_factory=lambda: {"image_index": -1, "retries": 0, "slot_spikes": 2**30}
     )
 
@@ -88,17 +89,15 @@ class BlockResult:
         How many times each image was shown again before it was accepted.
     slots_used : int
         Slots that showed an image (the rest of the block was idle).
-    input_spikes, exc_spikes_total, inh_spikes : int
-        Spike totals of the block, for operation counts.
+    exc_spikes_total : int
+        Excitatory spikes during the block's presentations.
     """
 
     n_consumed: int
     counts: np.ndarray
     retries: np.ndarray
     slots_used: int
-    input_spikes: int = 0
     exc_spikes_total: int = 0
-    inh_spikes: int = 0
 
 
 def compiler_available() -> bool:
@@ -133,7 +132,7 @@ class _Simulator:
 
     # -- state --------------------------------------------------------------------------
     def _carried(self):
-        synapse_vars = ("w", "lastupdate") + tuple(self.rule.state_variables)
+        synapse_vars = ("w",) + tuple(self.rule.state_variables)
         return dict(_NEURON_STATE, input_exc=synapse_vars)
 
     def initial_state(self, weights, delays) -> NetworkState:
@@ -146,17 +145,19 @@ class _Simulator:
             "exc.gi": np.zeros(n),
             "exc.theta": np.full(n, float(exc.theta_init)),
             "exc.lastspike": np.full(n, -1e4),
+            "exc.previous_spike": np.full(n, -1e4),
+            "exc.presentation_spikes": np.zeros(n),
             "inh.v": np.full(n, float(inh.v_rest)),
             "inh.ge": np.zeros(n),
             "inh.gi": np.zeros(n),
             "inh.lastspike": np.full(n, -1e4),
             "input_exc.w": np.asarray(weights, dtype=float).ravel().copy(),
-            "input_exc.lastupdate": np.zeros(weights.size),
             "input_exc.delay": np.asarray(delays, dtype=float).ravel().copy(),
             "input_exc.shape": np.array(weights.shape, dtype=float),
         }
         for name in self.rule.state_variables:
-            arrays[f"input_exc.{name}"] = np.zeros(weights.size)
+            start = -1e4 if name in self.rule.time_variables else 0.0  # "long ago"
+            arrays[f"input_exc.{name}"] = np.full(weights.size, start)
         return NetworkState(arrays)
 
     def _read_state(self, previous: NetworkState, t_end: float) -> NetworkState:
@@ -165,29 +166,23 @@ class _Simulator:
             group = self.handle[group_name]
             for name in names:
                 value = np.array(group.variables[name].get_value(), dtype=float)
-                if name in _RELATIVE_TIMES:
+                if name in _RELATIVE_TIMES or name in self.rule.time_variables:
                     value = value - t_end
                 arrays[f"{group_name}.{name}"] = value
         return NetworkState(arrays, previous.schedule)
 
     # -- results ------------------------------------------------------------------------
-    def _block_result(self, n_images, plastic_state: NetworkState) -> tuple[BlockResult, dict]:
+    def _block_result(self, n_images) -> tuple[BlockResult, dict]:
         handle = self.handle
         log = handle["schedule_log"]
         image_index = np.asarray(log.image_index[0], dtype=np.int64)
         retries = np.asarray(log.retries[0], dtype=np.int64)
-        schedule = handle["schedule"]
-        final_spikes = int(schedule.variables["slot_spikes"].get_value()[0])
-
-        monitor = handle["exc_spikes"]
-        spike_i = np.asarray(monitor.i[:], dtype=np.int64)
-        steps = np.round(np.asarray(monitor.t_[:]) / float(self.params.presentation.dt)).astype(np.int64)
-        slot_of_spike = steps // self._steps_per_slot
-        in_presentation = steps % self._steps_per_slot < self._steps_on
-        counts = np.bincount(
-            slot_of_spike[in_presentation] * self.n_neurons + spike_i[in_presentation],
-            minlength=self.n_slots * self.n_neurons,
-        ).reshape(self.n_slots, self.n_neurons)
+        # responses[k] holds the counts of slot k - 1 (recorded as slot k starts); the last
+        # slot's counts are still in the neurons.
+        recorded = np.asarray(handle["responses"].presentation_spikes[:], dtype=np.int64).T
+        final = np.asarray(handle["exc"].variables["presentation_spikes"].get_value(), dtype=np.int64)
+        counts = np.vstack([recorded[1:], final[np.newaxis, :]])
+        final_spikes = int(final.sum())
 
         # A slot is accepted when the next slot moved on to the next image; the last slot's
         # fate is decided by the next block, from the carried schedule state.
@@ -206,16 +201,14 @@ class _Simulator:
         next_schedule = {
             "image_index": int(image_index[last]) - n_consumed,
             "retries": int(retries[last]),
-            "slot_spikes": final_spikes,
+            "slot_spikes": 0,  # the carried presentation_spikes are summed again
         }
         result = BlockResult(
             n_consumed=n_consumed,
             counts=counts[accepted],
             retries=retries[accepted],
             slots_used=int(valid.sum()),
-            input_spikes=int(handle["input"].variables["_spikespace"].get_value()[-1] * 0)
-            if False else 0,
-            exc_spikes_total=int(spike_i.size),
+            exc_spikes_total=int(counts.sum()),
         )
         return result, next_schedule
 
@@ -255,7 +248,7 @@ class _Simulator:
         self._run(state, padded, n_images, bool(plastic), int(seed))
         t_end = self.n_slots * float(self.params.presentation.slot_duration)
         new_state = self._read_state(state, t_end)
-        result, next_schedule = self._block_result(n_images, new_state)
+        result, next_schedule = self._block_result(n_images)
         new_state.schedule = next_schedule
         return new_state, result
 
