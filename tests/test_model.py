@@ -1,0 +1,101 @@
+"""End-to-end learning on real MNIST images, and the model's files and errors."""
+import numpy as np
+import pytest
+
+from stdp_learn import ConfigError, DiehlCook2015, ModelFileError, load_mnist, load_mnist_sample
+from stdp_learn.simulation import compiler_available
+
+DEVICE = "cpp_standalone" if compiler_available() else "runtime"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return load_mnist_sample()
+
+
+@pytest.fixture(scope="module")
+def small_model(sample, tmp_path_factory):
+    """A 20-neuron network trained on 200 sample images (shared by the tests below)."""
+    import os
+
+    build = os.environ.get("STDP_LEARN_BUILD") or tmp_path_factory.mktemp("builds")
+    model = DiehlCook2015(n_neurons=20, device=DEVICE, block_size=100, random_state=3, build_dir=build)
+    return model.fit(sample.X_train[:200], sample.y_train[:200])
+
+
+def test_fit_learns_normalised_weights_and_grows_theta(small_model):
+    w = small_model.weights_
+    assert w.shape == (784, 20)
+    assert np.all((w >= 0) & (w <= 1))
+    # theta starts at 20 mV and only grows by 0.05 mV per spike while learning
+    assert float(small_model.theta_.min()) >= 0.020 - 1e-12
+    assert float(small_model.theta_.max()) > 0.020
+    assert small_model.training_log_.images_seen == 200
+    assert small_model.assignments_.shape == (20,)
+
+
+def test_same_seed_same_weights(sample, small_model):
+    again = DiehlCook2015(n_neurons=20, device=DEVICE, block_size=100, random_state=3,
+                          build_dir=small_model.build_dir)
+    again.fit(sample.X_train[:200], sample.y_train[:200])
+    np.testing.assert_array_equal(again.weights_, small_model.weights_)
+    np.testing.assert_array_equal(again.assignments_, small_model.assignments_)
+    other = DiehlCook2015(n_neurons=20, device=DEVICE, block_size=100, random_state=4,
+                          build_dir=small_model.build_dir)
+    other.fit(sample.X_train[:200], sample.y_train[:200])
+    assert not np.array_equal(other.weights_, small_model.weights_)
+
+
+def test_save_load_round_trip_predicts_the_same(small_model, sample, tmp_path):
+    path = small_model.save(tmp_path / "model.npz")
+    loaded = DiehlCook2015.load(path, device=DEVICE, build_dir=small_model.build_dir)
+    np.testing.assert_array_equal(loaded.weights_, small_model.weights_)
+    np.testing.assert_array_equal(loaded.theta_, small_model.theta_)
+    np.testing.assert_array_equal(loaded.assignments_, small_model.assignments_)
+    X = sample.X_test[:30]
+    np.testing.assert_array_equal(loaded.transform(X), small_model.transform(X))
+
+
+def test_transform_leaves_the_model_unchanged(small_model, sample):
+    before = small_model.weights_.copy()
+    counts = small_model.transform(sample.X_test[:20])
+    assert counts.shape == (20, 20)
+    # the retry rule makes every accepted test presentation draw at least 5 spikes
+    assert np.all(counts.sum(axis=1) >= 5)
+    np.testing.assert_array_equal(small_model.weights_, before)
+
+
+def test_wrong_image_size_is_refused(small_model):
+    with pytest.raises(ValueError, match="784"):
+        small_model.predict(np.zeros((3, 10, 10)))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"n_neurons": 0}, "n_neurons"), ({"n_neurons": -5}, "n_neurons"),
+     ({"device": "gpu"}, "device"), ({"labelling": "test"}, "labelling"),
+     ({"block_size": 0}, "block_size")],
+)
+def test_bad_parameters_raise_config_error(kwargs, match, sample):
+    with pytest.raises(ConfigError, match=match):
+        DiehlCook2015(**kwargs).fit(sample.X_train[:5])
+
+
+def test_corrupt_model_file(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip file")
+    with pytest.raises(ModelFileError, match="bad.npz"):
+        DiehlCook2015.load(bad)
+    with pytest.raises(ModelFileError, match="no such"):
+        DiehlCook2015.load(tmp_path / "missing.npz")
+
+
+@pytest.mark.slow
+def test_learns_mnist_digits_well_above_chance(mnist_dir, build_root):
+    """The issue's acceptance run: 100 neurons, 2,000 training images, 1,000 test images."""
+    data = load_mnist(mnist_dir)
+    model = DiehlCook2015(n_neurons=100, device=DEVICE, random_state=0, build_dir=build_root)
+    model.fit(data.X_train[:2000], data.y_train[:2000])
+    accuracy = model.score(data.X_test[:1000], data.y_test[:1000])
+    print(f"accuracy after 2,000 images: {accuracy:.3f}")
+    assert accuracy >= 0.60

@@ -1,0 +1,58 @@
+"""The command line: argument checking, exit status, and a real run on the packaged sample."""
+import json
+
+import pytest
+
+from stdp_learn.simulation import compiler_available
+from stdp_learn.train import build_parser, main
+
+DEVICE = "cpp_standalone" if compiler_available() else "runtime"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["mnist", "--neurons", "0"], ["mnist", "--neurons", "-3"], ["mnist", "--train-size", "-1"],
+     ["cifar"], ["mnist", "--device", "gpu"], ["mnist", "--epochs", "x"]],
+)
+def test_bad_values_exit_with_status_2(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_defaults_are_the_paper_recipe():
+    args = build_parser().parse_args(["mnist"])
+    assert (args.neurons, args.epochs, args.train_size, args.test_size) == (100, 1, None, None)
+    assert args.labelling == "training" and args.labelling_window == 10_000
+
+
+def test_existing_run_folder_is_not_touched(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metrics.json").write_text("{}")
+    status = main(["mnist-sample", "--output", str(run), "--no-progress"])
+    assert status == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (run / "metrics.json").read_text() == "{}"
+
+
+def test_missing_data_folder_exit_2(tmp_path, capsys):
+    status = main(["mnist", "--data-dir", str(tmp_path / "nowhere"), "--output", str(tmp_path / "r")])
+    assert status == 2
+    assert "nowhere" in capsys.readouterr().err
+
+
+def test_sample_run_writes_the_run_folder(tmp_path, build_root, monkeypatch):
+    monkeypatch.setenv("STDP_LEARN_BUILD", str(build_root))
+    out = tmp_path / "run"
+    status = main(["mnist-sample", "--neurons", "20", "--train-size", "300", "--test-size", "200",
+                   "--block-size", "100", "--device", DEVICE, "--output", str(out), "--no-progress"])
+    assert status == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert 0.0 <= metrics["accuracy"] <= 1.0
+    assert metrics["accuracy"] > 0.2  # chance is 0.1
+    assert (metrics["n_neurons"], metrics["train_size"], metrics["test_size"]) == (20, 300, 200)
+    assert sum(map(sum, metrics["confusion_matrix"])) + metrics["no_answer"] == 200
+    for name in ("model.npz", "receptive_fields.png", "confusion.png"):
+        assert (out / name).stat().st_size > 0
