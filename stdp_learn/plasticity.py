@@ -34,12 +34,14 @@ __all__ = ["PairSTDP", "WEIGHT_DEPENDENCES"]
 # synapse: one exponential per event instead of three.  `lastspike_post` is the time of the
 # postsynaptic neuron's latest spike; `previous_spike_post` the one before it while the
 # synapses process a new spike (the neuron updates it at reset), which gives the paper's
-# post2 "read before its own update".
+# post2 "read before its own update".  Exponents are capped at 40 time constants (a trace
+# of 4e-18): without the cap, the spike times of silent neurons, long ago, make exp()
+# underflow, whose slow path in the C library took a quarter of the simulation time.
 _TRACES = """
-last_pre_arrival : second                                      # last presynaptic arrival
-pre_trace = exp(-(t - last_pre_arrival) / tau_pre) : 1         # x_pre
-post1_trace = exp(-(t - lastspike_post) / tau_post1) : 1       # x_post1 (depression)
-post2_trace = exp(-(t - previous_spike_post) / tau_post2) : 1  # x_post2 before this spike
+last_pre_arrival : second                                                     # last presynaptic arrival
+pre_trace = exp(-clip((t - last_pre_arrival) / tau_pre, 0, 40)) : 1           # x_pre
+post1_trace = exp(-clip((t - lastspike_post) / tau_post1, 0, 40)) : 1         # x_post1 (depression)
+post2_trace = exp(-clip((t - previous_spike_post) / tau_post2, 0, 40)) : 1    # x_post2 before this spike
 """
 
 # Each weight dependence: (update on a presynaptic arrival, update on a postsynaptic spike).

@@ -335,7 +335,10 @@ class StandaloneSimulator(_Simulator):
         device.reinit()
         self.build_dir.mkdir(parents=True, exist_ok=True)
         set_device("cpp_standalone", directory=str(self.build_dir), build_on_run=False)
+        # One thread: with OpenMP the barrier at every 0.5 ms step costs more than it saves.
         brian2.prefs.devices.cpp_standalone.openmp_threads = 0
+        # Brian2 runs `make -j` without a limit; bound the compile jobs by the cores.
+        brian2.prefs.devices.cpp_standalone.extra_make_args_unix = ["-j", str(os.cpu_count() or 1)]
         device = get_device()
         self.handle = build_network(
             self.n_input, self.n_neurons, self.params, self.rule, self.n_slots,

@@ -223,7 +223,8 @@ def test_theta_grows_by_theta_plus_per_spike_while_plastic():
     # spike, the initial value since t = 0.  The decay is tiny, the comparison exact.
     tau = float(params.tau_theta)
     end = float(duration)
-    expected_increments = float(params.theta_plus) * np.exp(-(end - spike_times - float(dt)) / tau).sum()
+    decayed = np.exp(-(end - spike_times) / tau)
+    expected_increments = float(params.theta_plus) * decayed.sum()
     increments = float(group.theta[0]) - float(params.theta_init) * np.exp(-end / tau)
     assert increments == pytest.approx(expected_increments, rel=1e-6)
     assert increments == pytest.approx(spike_times.size * float(params.theta_plus), rel=1e-3)

@@ -3,7 +3,8 @@
 A tiny network (16 inputs, 4 excitatory neurons) with short slots (40 ms on, 15 ms rest,
 longer than the 10 ms maximum input delay so no spike is in flight at a slot's end) keeps
 the runtime tests to a few seconds each.  Input weights are normalised to sum to 3 per
-neuron, the equivalent of the paper's 78 for 784 inputs at this size.
+neuron (0.19 per input, against 78 / 784 = 0.1 in the paper), enough to make 16 inputs
+drive the layer.
 
 ``max_rate`` is 1 / dt (10 kHz at dt = 0.1 ms): a white pixel (255) has a spike probability
 of 1 per step, which the network clips to 0.999999, so it fires at every step of the
@@ -14,7 +15,7 @@ devices be compared spike for spike; grey pixels give ordinary Poisson input.
 
 import numpy as np
 import pytest
-from brian2 import StateMonitor, defaultclock, get_device, mV, ms, prefs, second, set_device
+from brian2 import StateMonitor, defaultclock, get_device, mV, ms, prefs, set_device
 from numpy.testing import assert_allclose, assert_array_equal
 
 from stdp_learn.config import ConnectivityParams, NetworkParams, PresentationParams
@@ -176,13 +177,27 @@ def test_every_slot_moves_on_without_a_spike_minimum():
     assert result.counts.shape == (3, N_NEURONS)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "PresentationParams.dt is not applied: build_network and the simulators run on "
+    "Brian2's default clock, whatever its dt is"))
+def test_network_runs_at_the_configured_time_step():
+    # The fixture left Brian2's default clock at 0.1 ms; the parameters ask for 0.5 ms.
+    params = NetworkParams(presentation=PRESENTATION.replace(dt=0.5 * ms))
+    simulator = RuntimeSimulator(N_INPUT, N_NEURONS, params, PairSTDP(), 1)
+    weights, delays = weights_and_delays(params)
+    simulator.run_block(simulator.initial_state(weights, delays), np.zeros((1, N_INPUT)),
+                        plastic=False, seed=1)
+    for name in ("input", "exc", "inh", "input_exc"):
+        assert float(simulator.handle[name].clock.dt / ms) == pytest.approx(0.5)
+
+
 # -- determinism and the state carried between blocks ---------------------------------------
 
-def assert_same_state(first, second):
-    assert first.arrays.keys() == second.arrays.keys()
-    for key in first.arrays:
-        assert_array_equal(first.arrays[key], second.arrays[key], err_msg=key)
-    assert first.schedule == second.schedule
+def assert_same_state(actual, expected):
+    assert actual.arrays.keys() == expected.arrays.keys()
+    for key in actual.arrays:
+        assert_array_equal(actual.arrays[key], expected.arrays[key], err_msg=key)
+    assert actual.schedule == expected.schedule
 
 
 def test_blocks_are_deterministic_and_carry_their_whole_state():
@@ -254,6 +269,8 @@ def test_runtime_and_standalone_devices_agree(build_root, monkeypatch):
     assert_allclose(standalone_learned.weights, runtime_learned.weights, rtol=1e-9, atol=1e-12)
     assert np.abs(runtime_learned.weights - weights).max() > 1e-3  # learning happened
 
+    # A block's total is a sum of many nearly independent spikes: its spread is at most
+    # about that of a Poisson count, sqrt(total); allow 4 of those.
     totals = np.array([runtime_poisson.exc_spikes_total, standalone_poisson.exc_spikes_total])
     assert totals.min() > 10
     assert abs(totals[0] - totals[1]) <= 4 * np.sqrt(totals.mean())
