@@ -35,6 +35,7 @@ plastic : boolean (shared)                            # learning on (training) o
 input_weight_sum : 1                                  # sum of input weights, for normalisation
 previous_spike : second                               # last spike, updated at reset
 presentation_spikes : integer                         # spikes while this slot's input is on
+slot_spike_count : integer                            # all spikes in this slot
 slot_start : second (linked)                          # when the current slot began
 """
 
@@ -67,14 +68,15 @@ def excitatory_reset() -> str:
         "v = v_reset\n"
         "theta += theta_plus * int(plastic)\n"
         "previous_spike = t\n"
-        "presentation_spikes += int(t - slot_start < presentation_time)"
+        "presentation_spikes += int(t - slot_start < presentation_time)\n"
+        "slot_spike_count += 1"
     )
 
 
 def inhibitory_equations(params: InhibitoryParams) -> Equations:
     """Return the inhibitory LIF equations (no adaptation)."""
     return Equations(
-        _CONDUCTANCE_LIF,
+        _CONDUCTANCE_LIF + "slot_spike_count : integer  # spikes in this slot\n",
         v_rest=params.v_rest,
         e_excitatory=params.e_excitatory,
         e_inhibitory=params.e_inhibitory,
@@ -85,4 +87,4 @@ def inhibitory_equations(params: InhibitoryParams) -> Equations:
 
 
 INHIBITORY_THRESHOLD = "v > v_threshold"
-INHIBITORY_RESET = "v = v_reset"
+INHIBITORY_RESET = "v = v_reset\nslot_spike_count += 1"

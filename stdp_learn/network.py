@@ -17,6 +17,7 @@ Named objects
 ``inh_exc``         lateral inhibition of every other excitatory neuron.
 ``exc_schedule``    adds up the excitatory layer's spikes for the retry decision.
 ``responses``       each excitatory neuron's spike count in every slot.
+``layer_spikes``    each layer's total spike count in every slot (operation counts).
 ``schedule_log``    the image index and retry count of every slot.
 
 Order of operations at the start of every slot (``when="start"``): the layer's spike
@@ -62,7 +63,11 @@ retries : integer       # how many times this image has been shown again
 slot_spikes : integer   # excitatory spikes during this slot's presentation time
 slot_start : second     # when this slot began
 n_images : integer      # rows of block_images that hold images (the rest are padding)
+label : integer         # class of the image shown (-1: unknown), for reward signals
 random_seed : integer   # seeds the compiled device's random numbers for this block
+input_spikes : integer  # spikes of each layer in the slot that ended, for operation counts
+exc_spikes : integer
+inh_spikes : integer
 """
 
 # At the start of every slot decide on the previous one: accept it (next image, base
@@ -71,6 +76,10 @@ _SCHEDULE_STEP = """
 accepted = slot_spikes >= min_spikes or retries >= max_retries
 image_index += int(accepted)
 retries = (retries + 1) * int(not accepted)
+input_spikes = 0
+exc_spikes = 0
+inh_spikes = 0
+label = int(block_labels(image_index * second))
 slot_spikes = 0
 slot_start = t
 """
@@ -82,6 +91,7 @@ slot_start = t
 # threshold is a single comparison per input.
 _INPUT_MODEL = """
 rate : Hz                     # Poisson rate of this pixel in the current slot
+slot_spike_count : integer    # spikes in the current slot
 next_spike : second           # time step of the next spike
 image_index : integer (linked)
 retries : integer (linked)
@@ -99,7 +109,7 @@ _INPUT_SLOT_START = """
 rate = block_images(image_index * second, i) / 255.0 * (max_rate + retries * retry_rate_step) * int(image_index < n_images)
 """ + _NEXT_SPIKE.format(origin="t - dt")
 _INPUT_THRESHOLD = "t >= next_spike"
-_INPUT_RESET = _NEXT_SPIKE.format(origin="t")
+_INPUT_RESET = _NEXT_SPIKE.format(origin="t") + "slot_spike_count += 1\n"
 
 
 @dataclass
@@ -113,6 +123,8 @@ class NetworkHandle:
     n_slots: int
     params: NetworkParams
     rule: object
+    block_labels: TimedArray = None
+    extensions: tuple = ()
 
     def __getitem__(self, name):
         return self.network[name]
@@ -129,7 +141,8 @@ def input_delays(n_input, n_neurons, params: NetworkParams, rng) -> np.ndarray:
     return rng.random((n_input, n_neurons)) * float(params.connectivity.input_delay_max)
 
 
-def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, weights, delays):
+def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, weights, delays,
+                  extensions=()):
     """Build the network in the current Brian2 device.
 
     Parameters
@@ -146,6 +159,11 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
         Presentation slots per block; the image store holds this many images.
     weights, delays : ndarray, shape (n_input, n_neurons)
         Initial input weights and delays (seconds).
+    extensions : sequence
+        Further layers attached to this network (for example a readout trained by
+        reward).  Each has a method ``build(handle)`` that returns its Brian2 objects,
+        built from the named objects of `handle`; see `stdp_learn.simulation` for the
+        rest of the interface.
 
     Returns
     -------
@@ -157,10 +175,13 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     max_retries = _UNLIMITED_RETRIES if pres.max_retries is None else pres.max_retries
 
     block_images = TimedArray(np.zeros((n_slots, n_input)), dt=1 * second, name="block_images")
+    # one extra row: the slot after the last image reads a label too
+    block_labels = TimedArray(np.full(n_slots + 1, -1.0), dt=1 * second, name="block_labels")
 
     schedule = NeuronGroup(
         1, _SCHEDULE_MODEL, name="schedule",
-        namespace={"min_spikes": pres.min_spikes, "max_retries": max_retries},
+        namespace={"min_spikes": pres.min_spikes, "max_retries": max_retries,
+                   "block_labels": block_labels},
     )
     schedule.run_regularly(_SCHEDULE_STEP, dt=slot, when="start", order=0, name="schedule_step")
 
@@ -219,8 +240,11 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     input_exc.w = np.asarray(weights, dtype=float).ravel()
     input_exc.axonal_delay = np.asarray(delays, dtype=float).ravel() * second
     input_exc.pre.delay = "axonal_delay"
-    exc.run_regularly("presentation_spikes = 0\ninput_weight_sum = 0", dt=slot, when="start",
-                      order=2, name="exc_slot_reset")
+    exc.run_regularly("presentation_spikes = 0\nslot_spike_count = 0\ninput_weight_sum = 0",
+                      dt=slot, when="start", order=2, name="exc_slot_reset")
+    inh.run_regularly("slot_spike_count = 0", dt=slot, when="start", order=2, name="inh_slot_reset")
+    inputs.run_regularly("slot_spike_count = 0", dt=slot, when="start", order=2,
+                         name="input_slot_reset")
     if conn.weight_sum is not None:
         # Once per slot, O(synapses): add every weight to its column's sum, then rescale.
         input_exc.run_regularly("input_weight_sum_post += w", dt=slot, when="start", order=3,
@@ -241,8 +265,19 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     # Summing the layer's counts once per slot costs nothing per time step.
     exc_schedule = Synapses(exc, schedule, name="exc_schedule")
     exc_schedule.connect()
-    exc_schedule.run_regularly("slot_spikes_post += presentation_spikes_pre", dt=slot,
-                               when="start", order=-2, name="exc_schedule_sum")
+    exc_schedule.run_regularly(
+        "slot_spikes_post += presentation_spikes_pre\nexc_spikes_post += slot_spike_count_pre",
+        dt=slot, when="start", order=-2, name="exc_schedule_sum",
+    )
+    counters = []
+    for layer, total in ((inputs, "input_spikes"), (inh, "inh_spikes")):
+        counter = Synapses(layer, schedule, name=f"{layer.name}_schedule")
+        counter.connect()
+        counter.run_regularly(f"{total}_post += slot_spike_count_pre", dt=slot, when="start",
+                              order=-2, name=f"{layer.name}_schedule_sum")
+        counters.append(counter)
+    layer_spikes = StateMonitor(schedule, ["input_spikes", "exc_spikes", "inh_spikes"], record=0,
+                                dt=slot, when="start", order=-1, name="layer_spikes")
 
     responses = StateMonitor(exc, "presentation_spikes", record=True, dt=slot, when="start",
                              order=-1, name="responses")
@@ -250,5 +285,9 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
                                 when="start", order=5, name="schedule_log")
 
     network = Network(schedule, inputs, exc, inh, input_exc, exc_inh, inh_exc, exc_schedule,
-                      responses, schedule_log, name="diehl_cook")
-    return NetworkHandle(network, block_images, n_input, n_neurons, n_slots, params, rule)
+                      *counters, responses, layer_spikes, schedule_log, name="diehl_cook")
+    handle = NetworkHandle(network, block_images, n_input, n_neurons, n_slots, params, rule,
+                           block_labels, tuple(extensions))
+    for extension in extensions:
+        network.add(*extension.build(handle))
+    return handle

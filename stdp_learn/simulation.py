@@ -6,6 +6,13 @@ images a block gets through therefore depends on the network.  Between blocks th
 dynamic state is carried over in numpy arrays, so a run split into blocks, or stopped and
 resumed at a block boundary, computes the same thing as one long run.
 
+Extensions (further layers, such as a readout trained by reward) plug in through four
+members: ``build(handle)`` returns their Brian2 objects; ``carried_variables`` maps group
+names to the variables carried between blocks (``time_variables`` lists those that hold
+times); ``initial_arrays(n_neurons, rng)`` returns their starting values as
+``{"group.variable": array}``; ``block_result(handle, slots)`` reads what they did in a
+block (`SlotRecord` says which slots showed which image).
+
 Two back ends share this: `RuntimeSimulator` runs the network in Brian2's runtime mode
 (Python drives every time step), and `StandaloneSimulator` compiles it once to C++ with
 the ``cpp_standalone`` device and reruns the binary for every block with new images,
@@ -29,6 +36,7 @@ from .network import NetworkHandle, build_network
 __all__ = [
     "BlockResult",
     "NetworkState",
+    "SlotRecord",
     "RuntimeSimulator",
     "StandaloneSimulator",
     "make_simulator",
@@ -39,8 +47,10 @@ __all__ = [
 # Variables carried from one block to the next.  Times of last events are stored relative
 # to the end of the block, because every block's clock starts again at zero.
 _NEURON_STATE = {
-    "exc": ("v", "ge", "gi", "theta", "lastspike", "previous_spike", "presentation_spikes"),
-    "inh": ("v", "ge", "gi", "lastspike"),
+    "exc": ("v", "ge", "gi", "theta", "lastspike", "previous_spike", "presentation_spikes",
+            "slot_spike_count"),
+    "inh": ("v", "ge", "gi", "lastspike", "slot_spike_count"),
+    "input": ("slot_spike_count",),
 }
 _RELATIVE_TIMES = ("lastspike", "previous_spike")
 
@@ -89,15 +99,28 @@ class BlockResult:
         How many times each image was shown again before it was accepted.
     slots_used : int
         Slots that showed an image (the rest of the block was idle).
-    exc_spikes_total : int
-        Excitatory spikes during the block's presentations.
+    layer_spikes : dict of ndarray, shape (n_consumed,)
+        Spikes of the "input", "exc" and "inh" layers for each image, over all its
+        slots (retries included) and whole slots (rest included).
     """
 
     n_consumed: int
     counts: np.ndarray
     retries: np.ndarray
     slots_used: int
-    exc_spikes_total: int = 0
+    layer_spikes: dict = field(default_factory=dict)
+    extensions: dict = field(default_factory=dict)
+
+
+@dataclass
+class SlotRecord:
+    """Which image every slot of a block showed, and which presentations were accepted."""
+
+    image_index: np.ndarray   # (n_slots,) row of the block's images shown in each slot
+    retries: np.ndarray       # (n_slots,)
+    valid: np.ndarray         # (n_slots,) the slot showed an image (not padding)
+    accepted: np.ndarray      # (n_slots,) the slot's presentation was accepted
+    n_consumed: int
 
 
 def compiler_available() -> bool:
@@ -119,7 +142,8 @@ class _Simulator:
 
     device_name = ""
 
-    def __init__(self, n_input, n_neurons, params, rule, n_slots):
+    def __init__(self, n_input, n_neurons, params, rule, n_slots, extensions=()):
+        self.extensions = tuple(extensions)
         self.n_input = int(n_input)
         self.n_neurons = int(n_neurons)
         self.params = params
@@ -133,10 +157,22 @@ class _Simulator:
     # -- state --------------------------------------------------------------------------
     def _carried(self):
         synapse_vars = ("w",) + tuple(self.rule.state_variables)
-        return dict(_NEURON_STATE, input_exc=synapse_vars)
+        carried = dict(_NEURON_STATE, input_exc=synapse_vars)
+        for extension in self.extensions:
+            carried.update(extension.carried_variables)
+        return carried
 
-    def initial_state(self, weights, delays) -> NetworkState:
-        """Return the state of a new network with these input weights and delays."""
+    def _time_variables(self):
+        names = set(_RELATIVE_TIMES) | set(self.rule.time_variables)
+        for extension in self.extensions:
+            names |= set(extension.time_variables)
+        return names
+
+    def initial_state(self, weights, delays, rng=None) -> NetworkState:
+        """Return the state of a new network with these input weights and delays.
+
+        `rng` (a numpy Generator) draws the extensions' initial values.
+        """
         exc, inh = self.params.excitatory, self.params.inhibitory
         n = self.n_neurons
         arrays = {
@@ -147,6 +183,9 @@ class _Simulator:
             "exc.lastspike": np.full(n, -1e4),
             "exc.previous_spike": np.full(n, -1e4),
             "exc.presentation_spikes": np.zeros(n),
+            "exc.slot_spike_count": np.zeros(n),
+            "inh.slot_spike_count": np.zeros(n),
+            "input.slot_spike_count": np.zeros(self.n_input),
             "inh.v": np.full(n, float(inh.v_rest)),
             "inh.ge": np.zeros(n),
             "inh.gi": np.zeros(n),
@@ -158,6 +197,8 @@ class _Simulator:
         for name in self.rule.state_variables:
             start = -1e4 if name in self.rule.time_variables else 0.0  # "long ago"
             arrays[f"input_exc.{name}"] = np.full(weights.size, start)
+        for extension in self.extensions:
+            arrays.update(extension.initial_arrays(n, rng if rng is not None else np.random.default_rng(0)))
         return NetworkState(arrays)
 
     def _read_state(self, previous: NetworkState, t_end: float) -> NetworkState:
@@ -166,7 +207,7 @@ class _Simulator:
             group = self.handle[group_name]
             for name in names:
                 value = np.array(group.variables[name].get_value(), dtype=float)
-                if name in _RELATIVE_TIMES or name in self.rule.time_variables:
+                if name in self._time_variables():
                     value = value - t_end
                 arrays[f"{group_name}.{name}"] = value
         return NetworkState(arrays, previous.schedule)
@@ -203,17 +244,29 @@ class _Simulator:
             "retries": int(retries[last]),
             "slot_spikes": 0,  # the carried presentation_spikes are summed again
         }
+        # Layer totals, recorded like the responses: entry k is slot k - 1.
+        totals = handle["layer_spikes"]
+        layer_spikes = {}
+        for layer in ("input", "exc", "inh"):
+            recorded_total = np.asarray(getattr(totals, f"{layer}_spikes")[0], dtype=np.int64)
+            final_total = int(handle[layer].variables["slot_spike_count"].get_value().sum())
+            per_slot = np.append(recorded_total[1:], final_total)
+            layer_spikes[layer] = np.bincount(
+                image_index[valid], weights=per_slot[valid], minlength=n_consumed
+            )[:n_consumed].astype(np.int64)
+        slots = SlotRecord(image_index, retries, valid, accepted, n_consumed)
         result = BlockResult(
             n_consumed=n_consumed,
             counts=counts[accepted],
             retries=retries[accepted],
             slots_used=int(valid.sum()),
-            exc_spikes_total=int(counts.sum()),
+            layer_spikes=layer_spikes,
+            extensions={ext.name: ext.block_result(handle, slots) for ext in self.extensions},
         )
         return result, next_schedule
 
     # -- driving ------------------------------------------------------------------------
-    def _check_block(self, images, state):
+    def _check_block(self, images, labels):
         images = np.asarray(images)
         if images.ndim != 2 or images.shape[1] != self.n_input:
             raise ValueError(
@@ -223,9 +276,15 @@ class _Simulator:
             raise ValueError(f"a block holds at most {self.n_slots} images, got {images.shape[0]}")
         padded = np.zeros((self.n_slots, self.n_input))
         padded[: images.shape[0]] = images
-        return padded, images.shape[0]
+        padded_labels = np.full(self.n_slots + 1, -1.0)
+        if labels is not None:
+            labels = np.asarray(labels)
+            if labels.shape != (images.shape[0],):
+                raise ValueError(f"labels must have shape ({images.shape[0]},), got {labels.shape}")
+            padded_labels[: images.shape[0]] = labels
+        return padded, padded_labels, images.shape[0]
 
-    def run_block(self, state: NetworkState, images, *, plastic: bool, seed: int):
+    def run_block(self, state: NetworkState, images, *, plastic: bool, seed: int, labels=None):
         """Run one block of slots from `state`, showing `images` in order.
 
         Parameters
@@ -238,14 +297,16 @@ class _Simulator:
             Learn (training) or keep weights and thresholds fixed (testing).
         seed : int
             Seed of the block's random numbers.
+        labels : ndarray of int, shape (n,), optional
+            Classes of the images, for extensions that learn from reward (-1: unknown).
 
         Returns
         -------
         (NetworkState, BlockResult)
             The state after the block and what happened in it.
         """
-        padded, n_images = self._check_block(images, state)
-        self._run(state, padded, n_images, bool(plastic), int(seed))
+        padded, padded_labels, n_images = self._check_block(images, labels)
+        self._run(state, padded, padded_labels, n_images, bool(plastic), int(seed))
         t_end = self.n_slots * float(self.params.presentation.slot_duration)
         new_state = self._read_state(state, t_end)
         result, next_schedule = self._block_result(n_images)
@@ -279,15 +340,18 @@ class RuntimeSimulator(_Simulator):
         self.handle = build_network(
             self.n_input, self.n_neurons, self.params, self.rule, self.n_slots,
             weights=np.zeros((self.n_input, self.n_neurons)), delays=delays,
+            extensions=self.extensions,
         )
         self.handle.network.store("block_start")
 
-    def _run(self, state, padded, n_images, plastic, seed):
+    def _run(self, state, padded, padded_labels, n_images, plastic, seed):
         shape = state.arrays["input_exc.shape"].astype(int)
         self._ensure_built(state.arrays["input_exc.delay"].reshape(shape))
         handle = self.handle
         handle.network.restore("block_start")  # clock and monitors back to zero
+        # the numpy implementation of a TimedArray reads these arrays at every call
         handle.block_images.values[:] = padded
+        handle.block_labels.values[:] = padded_labels
         for (group_name, name), value in self._values(state, plastic, n_images).items():
             variable = handle[group_name].variables[name]
             variable.set_value(np.asarray(value, dtype=variable.dtype))
@@ -306,8 +370,8 @@ class StandaloneSimulator(_Simulator):
     device_name = "cpp_standalone"
     _active_owner = None  # the simulator whose build the global device currently holds
 
-    def __init__(self, n_input, n_neurons, params, rule, n_slots, build_root=None):
-        super().__init__(n_input, n_neurons, params, rule, n_slots)
+    def __init__(self, n_input, n_neurons, params, rule, n_slots, extensions=(), build_root=None):
+        super().__init__(n_input, n_neurons, params, rule, n_slots, extensions)
         self.build_root = Path(build_root) if build_root else default_build_root()
         self.build_dir = self.build_root / self._structure_key()
         self.compile_seconds = None
@@ -319,6 +383,7 @@ class StandaloneSimulator(_Simulator):
             "n_slots": self.n_slots,
             "params": self.params.to_dict(),
             "rule": self.rule.to_dict(),
+            "extensions": [ext.to_dict() for ext in self.extensions],
             "brian2": brian2.__version__,
             "format": 1,
         }
@@ -343,6 +408,7 @@ class StandaloneSimulator(_Simulator):
         self.handle = build_network(
             self.n_input, self.n_neurons, self.params, self.rule, self.n_slots,
             weights=np.zeros((self.n_input, self.n_neurons)), delays=delays,
+            extensions=self.extensions,
         )
         device.apply_run_args()
         # The pathway's delays cannot be set from the command line: copy them from the
@@ -363,11 +429,11 @@ class StandaloneSimulator(_Simulator):
         self.compile_seconds = time.perf_counter() - start
         StandaloneSimulator._active_owner = self
 
-    def _run(self, state, padded, n_images, plastic, seed):
+    def _run(self, state, padded, padded_labels, n_images, plastic, seed):
         shape = state.arrays["input_exc.shape"].astype(int)
         self._ensure_built(state.arrays["input_exc.delay"].reshape(shape))
         handle = self.handle
-        run_args = {handle.block_images: padded}
+        run_args = {handle.block_images: padded, handle.block_labels: padded_labels}
         values = self._values(state, plastic, n_images)
         values[("schedule", "random_seed")] = seed
         for (group_name, name), value in values.items():
@@ -381,14 +447,16 @@ class StandaloneSimulator(_Simulator):
         device.delete(code=False, data=False, run_args=True, directory=False)
 
 
-def make_simulator(device, n_input, n_neurons, params, rule, n_slots, build_root=None):
+def make_simulator(device, n_input, n_neurons, params, rule, n_slots, build_root=None,
+                   extensions=()):
     """Return the simulator for ``device``: "runtime", "cpp_standalone" or "auto"."""
     if device == "auto":
         device = "cpp_standalone" if compiler_available() else "runtime"
     if device == "runtime":
-        return RuntimeSimulator(n_input, n_neurons, params, rule, n_slots)
+        return RuntimeSimulator(n_input, n_neurons, params, rule, n_slots, extensions)
     if device == "cpp_standalone":
         if not compiler_available():
             raise RuntimeError("device 'cpp_standalone' needs a C++ compiler (g++ or clang++)")
-        return StandaloneSimulator(n_input, n_neurons, params, rule, n_slots, build_root)
+        return StandaloneSimulator(n_input, n_neurons, params, rule, n_slots, extensions,
+                                   build_root)
     raise ValueError(f"unknown device {device!r}; choose 'auto', 'runtime' or 'cpp_standalone'")

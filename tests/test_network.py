@@ -208,7 +208,6 @@ def test_blocks_are_deterministic_and_carry_their_whole_state():
     first_images, second_images = grey_images(3, seed=1), grey_images(3, seed=2)
 
     middle, result = simulator.run_block(start, first_images, plastic=True, seed=11)
-    assert result.exc_spikes_total > 0
     assert np.abs(middle.weights - weights).max() > 1e-3  # it learned
     # theta grew where neurons fired (and decayed a little where they did not).
     assert float(np.max(middle.theta - start.theta) / mV) > 0.049  # at least one theta_plus
@@ -233,8 +232,11 @@ def test_runtime_and_standalone_devices_agree(build_root, monkeypatch):
     # run first: once the standalone device is active, runtime networks cannot run.
     monkeypatch.setattr(StandaloneSimulator, "_active_owner", None)
     n_slots = 6
-    config = (N_INPUT, N_NEURONS, PARAMS, PairSTDP(), n_slots)
-    weights, delays = weights_and_delays()
+    # Without a spike minimum every slot is accepted, so `counts` holds every response.
+    params = NetworkParams(connectivity=PARAMS.connectivity,
+                           presentation=PRESENTATION.replace(min_spikes=0))
+    config = (N_INPUT, N_NEURONS, params, PairSTDP(), n_slots)
+    weights, delays = weights_and_delays(params)
     runtime = RuntimeSimulator(*config)
     start = runtime.initial_state(weights, delays)
     # 1. Black and white images do not depend on the random streams (which differ between
@@ -262,21 +264,21 @@ def test_runtime_and_standalone_devices_agree(build_root, monkeypatch):
         get_device().reinit()
         set_device("runtime")
 
-    assert runtime_exact.exc_spikes_total > 2 * n_slots
-    assert standalone_exact.n_consumed == runtime_exact.n_consumed
+    assert runtime_exact.n_consumed == standalone_exact.n_consumed == n_slots
+    assert runtime_exact.counts.sum() > 2 * n_slots
     assert_array_equal(standalone_exact.counts, runtime_exact.counts)
     assert_allclose(standalone_learned.theta / mV, runtime_learned.theta / mV, rtol=1e-9)
     assert_allclose(standalone_learned.weights, runtime_learned.weights, rtol=1e-9, atol=1e-12)
     assert np.abs(runtime_learned.weights - weights).max() > 1e-3  # learning happened
 
-    # A block's total is a sum of many nearly independent spikes: its spread is at most
-    # about that of a Poisson count, sqrt(total); allow 4 of those.
-    totals = np.array([runtime_poisson.exc_spikes_total, standalone_poisson.exc_spikes_total])
+    # The total over the block is about 28 spikes; over 8 runtime seeds it varied with a
+    # standard deviation of 1.3 (lateral inhibition makes it more regular than Poisson).
+    # A difference of 25 % (about 7 spikes, 4 standard deviations of a difference) means
+    # the devices do not compute the same thing.
+    assert runtime_poisson.n_consumed == standalone_poisson.n_consumed == n_slots
+    totals = np.array([runtime_poisson.counts.sum(), standalone_poisson.counts.sum()])
     assert totals.min() > 10
-    assert abs(totals[0] - totals[1]) <= 4 * np.sqrt(totals.mean())
+    assert abs(totals[0] - totals[1]) <= 0.25 * totals.mean()
     # Seeded standalone blocks are reproducible, and the seed matters.
     assert_array_equal(standalone_again.counts, standalone_poisson.counts)
-    assert standalone_again.exc_spikes_total == standalone_poisson.exc_spikes_total
-    assert standalone_other.exc_spikes_total != standalone_poisson.exc_spikes_total or (
-        not np.array_equal(standalone_other.counts, standalone_poisson.counts)
-    )
+    assert not np.array_equal(standalone_other.counts, standalone_poisson.counts)
