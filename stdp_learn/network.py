@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from brian2 import (
+    Clock,
     Hz,
     Network,
     NeuronGroup,
@@ -125,6 +126,7 @@ class NetworkHandle:
     rule: object
     block_labels: TimedArray = None
     extensions: tuple = ()
+    clock: Clock = None
 
     def __getitem__(self, name):
         return self.network[name]
@@ -177,9 +179,12 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     block_images = TimedArray(np.zeros((n_slots, n_input)), dt=1 * second, name="block_images")
     # one extra row: the slot after the last image reads a label too
     block_labels = TimedArray(np.full(n_slots + 1, -1.0), dt=1 * second, name="block_labels")
+    # Every group and synapse runs on this clock: the network's dt never depends on
+    # Brian2's global default clock.
+    clock = Clock(dt=pres.dt, name="simulation_clock")
 
     schedule = NeuronGroup(
-        1, _SCHEDULE_MODEL, name="schedule",
+        1, _SCHEDULE_MODEL, name="schedule", clock=clock,
         namespace={"min_spikes": pres.min_spikes, "max_retries": max_retries,
                    "block_labels": block_labels},
     )
@@ -187,6 +192,7 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
 
     inputs = NeuronGroup(
         n_input, _INPUT_MODEL, threshold=_INPUT_THRESHOLD, reset=_INPUT_RESET, name="input",
+        clock=clock,
         namespace={
             "block_images": block_images,
             "max_rate": pres.max_rate,
@@ -203,7 +209,7 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     exc = NeuronGroup(
         n_neurons, excitatory_equations(exc_p),
         threshold=excitatory_threshold(exc_p), reset=excitatory_reset(),
-        refractory=exc_p.refractory, method=pres.integration_method, name="exc",
+        refractory=exc_p.refractory, method=pres.integration_method, name="exc", clock=clock,
         namespace={
             "v_threshold": exc_p.v_threshold,
             "theta_offset": exc_p.theta_offset,
@@ -216,12 +222,13 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     exc.slot_start = linked_var(schedule, "slot_start", index=np.zeros(n_neurons, dtype=int))
     exc.v = exc_p.v_rest
     exc.theta = exc_p.theta_init
+    exc.previous_spike = -1e4 * second  # "long ago": no trace at the start
     exc.plastic = True
 
     inh = NeuronGroup(
         n_neurons, inhibitory_equations(inh_p),
         threshold=INHIBITORY_THRESHOLD, reset=INHIBITORY_RESET,
-        refractory=inh_p.refractory, method=pres.integration_method, name="inh",
+        refractory=inh_p.refractory, method=pres.integration_method, name="inh", clock=clock,
         namespace={"v_threshold": inh_p.v_threshold, "v_reset": inh_p.v_reset},
     )
     inh.v = inh_p.v_rest
@@ -233,12 +240,14 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
         model="w : 1\naxonal_delay : second  # copied into the pathway's delay\n" + rule.equations(),
         on_pre="ge_post += w\n" + rule.on_pre(),
         on_post=rule.on_post(),
-        name="input_exc", namespace=namespace,
+        name="input_exc", namespace=namespace, clock=clock,
     )
     input_exc.connect()
     # Brian2 orders all-to-all synapses by source then target: row-major (n_input, n_neurons).
     input_exc.w = np.asarray(weights, dtype=float).ravel()
     input_exc.axonal_delay = np.asarray(delays, dtype=float).ravel() * second
+    for name in rule.time_variables:
+        setattr(input_exc, name, -1e4 * second)
     input_exc.pre.delay = "axonal_delay"
     exc.run_regularly("presentation_spikes = 0\nslot_spike_count = 0\ninput_weight_sum = 0",
                       dt=slot, when="start", order=2, name="exc_slot_reset")
@@ -255,15 +264,15 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
             dt=slot, when="start", order=4, name="input_exc_normalise",
         )
 
-    exc_inh = Synapses(exc, inh, on_pre="ge_post += w_exc_inh", name="exc_inh",
+    exc_inh = Synapses(exc, inh, on_pre="ge_post += w_exc_inh", name="exc_inh", clock=clock,
                        namespace={"w_exc_inh": conn.w_exc_inh})
     exc_inh.connect(j="i")
-    inh_exc = Synapses(inh, exc, on_pre="gi_post += w_inh_exc", name="inh_exc",
+    inh_exc = Synapses(inh, exc, on_pre="gi_post += w_inh_exc", name="inh_exc", clock=clock,
                        namespace={"w_inh_exc": conn.w_inh_exc})
     inh_exc.connect(condition="i != j")
 
     # Summing the layer's counts once per slot costs nothing per time step.
-    exc_schedule = Synapses(exc, schedule, name="exc_schedule")
+    exc_schedule = Synapses(exc, schedule, name="exc_schedule", clock=clock)
     exc_schedule.connect()
     exc_schedule.run_regularly(
         "slot_spikes_post += presentation_spikes_pre\nexc_spikes_post += slot_spike_count_pre",
@@ -271,7 +280,7 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     )
     counters = []
     for layer, total in ((inputs, "input_spikes"), (inh, "inh_spikes")):
-        counter = Synapses(layer, schedule, name=f"{layer.name}_schedule")
+        counter = Synapses(layer, schedule, name=f"{layer.name}_schedule", clock=clock)
         counter.connect()
         counter.run_regularly(f"{total}_post += slot_spike_count_pre", dt=slot, when="start",
                               order=-2, name=f"{layer.name}_schedule_sum")
@@ -287,7 +296,7 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     network = Network(schedule, inputs, exc, inh, input_exc, exc_inh, inh_exc, exc_schedule,
                       *counters, responses, layer_spikes, schedule_log, name="diehl_cook")
     handle = NetworkHandle(network, block_images, n_input, n_neurons, n_slots, params, rule,
-                           block_labels, tuple(extensions))
+                           block_labels, tuple(extensions), clock)
     for extension in extensions:
         network.add(*extension.build(handle))
     return handle

@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -333,9 +334,13 @@ class RuntimeSimulator(_Simulator):
     device_name = "runtime"
 
     def _ensure_built(self, delays):
+        if get_device() is not brian2.devices.all_devices["runtime"]:
+            # a compiled build elsewhere switched the global device: switch back, and that
+            # compiled build must rebuild when it runs again
+            set_device("runtime")
+            StandaloneSimulator._active_owner = None
         if self.handle is not None:
             return
-        set_device("runtime")
         brian2.prefs.codegen.target = "numpy"
         self.handle = build_network(
             self.n_input, self.n_neurons, self.params, self.rule, self.n_slots,
@@ -391,13 +396,11 @@ class StandaloneSimulator(_Simulator):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def _ensure_built(self, delays):
-        if StandaloneSimulator._active_owner is self:
+        standalone = brian2.devices.all_devices["cpp_standalone"]
+        if StandaloneSimulator._active_owner is self and get_device() is standalone:
             return
-        import time
-
         start = time.perf_counter()
-        device = get_device()
-        device.reinit()
+        standalone.reinit()
         self.build_dir.mkdir(parents=True, exist_ok=True)
         set_device("cpp_standalone", directory=str(self.build_dir), build_on_run=False)
         # One thread: with OpenMP the barrier at every 0.5 ms step costs more than it saves.
