@@ -25,7 +25,8 @@ from .plasticity import PairSTDP
 from .readout import assign_labels, predict_all_activity, predict_proportion_weighting
 from .simulation import NetworkState, make_simulator
 
-__all__ = ["DiehlCook2015", "TrainingLog", "ModelFileError"]
+__all__ = ["DiehlCook2015", "TrainingLog", "ModelFileError", "TrainingInterrupted",
+           "TrainingDiverged"]
 
 _FORMAT_VERSION = 1
 _LABELLING = ("training", "frozen")
@@ -34,6 +35,20 @@ _PREDICTORS = ("all_activity", "proportion_weighting")
 
 class ModelFileError(ValueError):
     """A saved model cannot be read: missing, corrupt, or of another format or shape."""
+
+
+class TrainingInterrupted(Exception):
+    """Training stopped on request (Ctrl-C, SIGTERM); the checkpoint holds the progress."""
+
+    def __init__(self, checkpoint, images_done):
+        self.checkpoint = checkpoint
+        self.images_done = images_done
+        where = f"; progress saved in {checkpoint}" if checkpoint else ""
+        super().__init__(f"training interrupted after {images_done} images{where}")
+
+
+class TrainingDiverged(RuntimeError):
+    """The network reached a state that cannot learn (NaN weights or thresholds)."""
 
 
 @dataclass
@@ -45,6 +60,39 @@ class TrainingLog:
     seconds: float = 0.0
     retries: list = field(default_factory=list)
     spikes: list = field(default_factory=list)
+    layer_spikes: dict = field(default_factory=lambda: {"input": [], "exc": [], "inh": []})
+    warnings: list = field(default_factory=list)
+
+    def record(self, result, seconds):
+        """Add one block's `BlockResult`."""
+        self.seconds += seconds
+        self.images_seen += result.n_consumed
+        self.slots += result.slots_used
+        self.retries.extend(result.retries.tolist())
+        self.spikes.extend(result.counts.sum(axis=1).tolist())
+        for layer, values in result.layer_spikes.items():
+            self.layer_spikes[layer].extend(values.tolist())
+
+    def to_arrays(self) -> dict:
+        """Return the log as arrays, for a checkpoint."""
+        arrays = {
+            "log/retries": np.asarray(self.retries, dtype=np.int64),
+            "log/spikes": np.asarray(self.spikes, dtype=np.int64),
+            "log/totals": np.array([self.images_seen, self.slots, self.seconds]),
+        }
+        for layer, values in self.layer_spikes.items():
+            arrays[f"log/layer_{layer}"] = np.asarray(values, dtype=np.int64)
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays) -> "TrainingLog":
+        """Rebuild a log written by `to_arrays`."""
+        images_seen, slots, seconds = arrays["log/totals"]
+        return cls(
+            images_seen=int(images_seen), slots=int(slots), seconds=float(seconds),
+            retries=arrays["log/retries"].tolist(), spikes=arrays["log/spikes"].tolist(),
+            layer_spikes={layer: arrays[f"log/layer_{layer}"].tolist() for layer in ("input", "exc", "inh")},
+        )
 
     @property
     def images_per_second(self) -> float:
@@ -192,7 +240,8 @@ class DiehlCook2015:
         return self._sim
 
     # -- learning -----------------------------------------------------------------------
-    def fit(self, X, y=None, *, epochs=1, callback=None):
+    def fit(self, X, y=None, *, epochs=1, callback=None, checkpoint=None,
+            checkpoint_interval=30.0, stop_requested=None):
         """Learn features from `X` by STDP, then assign labels from `y`.
 
         Parameters
@@ -205,6 +254,15 @@ class DiehlCook2015:
             Passes over `X`.
         callback : callable, optional
             Called as ``callback(model, images_done, images_total)`` after every block.
+        checkpoint : str or Path, optional
+            File that receives the whole training state (atomically) after a block, at
+            most every `checkpoint_interval` seconds, when training stops on request
+            and at the end; `resume` continues from it.
+        checkpoint_interval : float
+            Seconds between checkpoints.
+        stop_requested : callable, optional
+            Polled after every block; when it returns True, the checkpoint is written
+            and `TrainingInterrupted` is raised.
 
         Returns
         -------
@@ -214,44 +272,81 @@ class DiehlCook2015:
         X = _flatten(X)
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
             raise ConfigError(f"epochs must be a positive whole number, got {epochs!r}")
-        if y is not None:
-            y = np.asarray(y)
-            if y.shape != (X.shape[0],):
-                raise ValueError(f"y must have shape ({X.shape[0]},), got {y.shape}")
+        y = self._check_labels(X, y)
         self.n_input_ = X.shape[1]
         rng = np.random.default_rng(self._seed_sequence().spawn(1)[0])
         weights = initial_weights(self.n_input_, self.n_neurons, params, rng)
         delays = input_delays(self.n_input_, self.n_neurons, params, rng)
         simulator = self._simulator(self.n_input_)
-        self.state_ = simulator.initial_state(weights, delays)
+        self.state_ = simulator.initial_state(weights, delays, rng)
         self.training_log_ = TrainingLog()
         self.images_done_ = 0
         self.blocks_done_ = 0
+        self.epochs_ = epochs
         self._recent_counts = []
-        return self._continue_fit(X, y, epochs, callback)
+        return self._continue_fit(X, y, callback, checkpoint, checkpoint_interval, stop_requested)
 
-    def _continue_fit(self, X, y, epochs, callback):
+    @classmethod
+    def resume(cls, checkpoint, X, y=None, *, device="auto", build_dir=None, progress=False,
+               callback=None, checkpoint_interval=30.0, stop_requested=None):
+        """Continue the training saved in `checkpoint` on the same images `X`, `y`.
+
+        The result is identical to an uninterrupted `fit` with the same seed on the same
+        device: blocks start where they would have, with the same random seeds.
+        """
+        model = cls.load(checkpoint, device=device, build_dir=build_dir, progress=progress)
+        if not hasattr(model, "training_log_"):
+            raise ModelFileError(f"{checkpoint}: holds a finished model, not a training checkpoint")
+        X = _flatten(X, model.n_input_)
+        y = model._check_labels(X, y)
+        if X.shape[0] != model._n_train_images:
+            raise ModelFileError(
+                f"{checkpoint}: training was on {model._n_train_images} images, got {X.shape[0]}; "
+                "resume with the same training images"
+            )
+        return model._continue_fit(X, y, callback, checkpoint, checkpoint_interval, stop_requested)
+
+    @staticmethod
+    def _check_labels(X, y):
+        if y is None:
+            return None
+        y = np.asarray(y)
+        if y.shape != (X.shape[0],):
+            raise ValueError(f"y must have shape ({X.shape[0]},), got {y.shape}")
+        if y.size and (y.min() < 0 or y.max() > 9):
+            raise ValueError(f"labels must lie in 0..9, got values from {y.min()} to {y.max()}")
+        return y
+
+    def _continue_fit(self, X, y, callback, checkpoint, checkpoint_interval, stop_requested):
         simulator = self._simulator(self.n_input_)
-        total = X.shape[0] * epochs
+        self._n_train_images = X.shape[0]
+        total = X.shape[0] * self.epochs_
         bar = _progress_bar(total, "train", self.progress)
         if bar is not None:
             bar.update(self.images_done_)
         log = self.training_log_
+        last_saved = -np.inf  # the first block is always saved
         try:
             while self.images_done_ < total:
+                if stop_requested is not None and stop_requested():
+                    raise TrainingInterrupted(self._save_checkpoint(checkpoint), self.images_done_)
                 order = np.arange(self.images_done_, min(total, self.images_done_ + self.block_size))
                 started = time.perf_counter()
-                self.state_, result = simulator.run_block(
-                    self.state_, X[order % X.shape[0]], plastic=True,
-                    seed=self._block_seed(0, self.blocks_done_),
-                )
-                log.seconds += time.perf_counter() - started
-                log.images_seen += result.n_consumed
-                log.slots += result.slots_used
-                log.retries.extend(result.retries.tolist())
-                log.spikes.extend(result.counts.sum(axis=1).tolist())
-                seen = order[: result.n_consumed]
-                self._recent_counts.append((seen, result.counts))
+                try:
+                    state, result = simulator.run_block(
+                        self.state_, X[order % X.shape[0]], plastic=True,
+                        seed=self._block_seed(0, self.blocks_done_),
+                    )
+                except (RuntimeError, KeyboardInterrupt):
+                    if stop_requested is not None and stop_requested():
+                        # the block was killed with the process group: drop it
+                        raise TrainingInterrupted(self._save_checkpoint(checkpoint),
+                                                  self.images_done_) from None
+                    raise
+                self.state_ = state
+                log.record(result, time.perf_counter() - started)
+                self._check_health(result)
+                self._recent_counts.append((order[: result.n_consumed], result.counts))
                 self._trim_recent()
                 self.images_done_ += result.n_consumed
                 self.blocks_done_ += 1
@@ -260,12 +355,51 @@ class DiehlCook2015:
                     bar.set_postfix(img_per_s=f"{log.images_per_second:.1f}")
                 if callback is not None:
                     callback(self, self.images_done_, total)
+                if checkpoint is not None and time.perf_counter() - last_saved >= checkpoint_interval:
+                    self._save_checkpoint(checkpoint)
+                    last_saved = time.perf_counter()
         finally:
             if bar is not None:
                 bar.close()
+        if checkpoint is not None:
+            self._save_checkpoint(checkpoint)
         if y is not None:
             self._assign(X, y)
         return self
+
+    def _check_health(self, result):
+        """Stop on NaN; warn when the layer has gone quiet or answers every digit alike."""
+        state = self.state_
+        for name in ("input_exc.w", "exc.theta", "exc.v"):
+            if not np.all(np.isfinite(state.arrays[name])):
+                raise TrainingDiverged(
+                    f"{name} became NaN or infinite after {self.images_done_} images; "
+                    "check the parameters (time step, learning rates)"
+                )
+        if result.n_consumed == 0:
+            message = (f"block {self.blocks_done_}: no image drew {self._min_spikes()} spikes in "
+                       f"{self.block_size} presentations; the excitatory layer is nearly silent")
+        elif result.retries.mean() > 5:
+            message = (f"block {self.blocks_done_}: images needed {result.retries.mean():.1f} retries "
+                       "on average; the excitatory layer is going silent")
+        elif result.counts.shape[0] >= 20 and np.all((result.counts > 0).mean(axis=0) > 0.9):
+            message = (f"block {self.blocks_done_}: every neuron fired for more than 90 % of the "
+                       "images; the network no longer selects")
+        else:
+            return
+        self.training_log_.warnings.append(message)
+        import warnings
+
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+    def _min_spikes(self):
+        params, _ = self._validated()
+        return params.presentation.min_spikes
+
+    def _save_checkpoint(self, path):
+        if path is None:
+            return None
+        return self.save(path)
 
     def _trim_recent(self):
         kept, n = [], 0
@@ -291,6 +425,12 @@ class DiehlCook2015:
         return self
 
     # -- learned state ------------------------------------------------------------------
+    @property
+    def device_name_(self):
+        """Return the Brian2 device this model runs on ("cpp_standalone" or "runtime")."""
+        self._check_fitted()
+        return self._simulator(self.n_input_).device_name
+
     @property
     def weights_(self):
         self._check_fitted()
@@ -370,8 +510,18 @@ class DiehlCook2015:
             "random_state": self.random_state,
             "schedule": self.state_.schedule,
             "images_done": int(getattr(self, "images_done_", 0)),
+            "blocks_done": int(getattr(self, "blocks_done_", 0)),
+            "epochs": int(getattr(self, "epochs_", 1)),
+            "n_train_images": int(getattr(self, "_n_train_images", 0)),
+            "entropy": str(self._seed_sequence().entropy),
         }
         arrays = {f"state/{k}": v for k, v in self.state_.arrays.items()}
+        if hasattr(self, "training_log_"):
+            arrays.update(self.training_log_.to_arrays())
+            recent = self._recent_counts
+            arrays["recent/seen"] = np.concatenate([s for s, _ in recent]) if recent else np.zeros(0, np.int64)
+            arrays["recent/counts"] = (np.concatenate([c for _, c in recent]) if recent
+                                       else np.zeros((0, self.n_neurons), np.int64))
         if hasattr(self, "assignments_"):
             arrays.update(assignments=self.assignments_, proportions=self.proportions_, rates=self.rates_)
         tmp = path.with_name(path.name + ".tmp")
@@ -408,15 +558,21 @@ class DiehlCook2015:
         )
         state = {k[len("state/"):]: v for k, v in arrays.items() if k.startswith("state/")}
         for name, value in state.items():
-            if value.dtype.kind == "f" and not np.all(np.isfinite(value)) and name not in (
-                "exc.lastspike", "inh.lastspike"
-            ):
+            if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
                 raise ModelFileError(f"{path}: {name} holds NaN or infinite values; the model is corrupt")
         model.n_input_ = int(meta["n_input"])
         model.state_ = NetworkState(state, meta["schedule"])
         if model.state_.weights.shape != (model.n_input_, model.n_neurons):
             raise ModelFileError(f"{path}: weights do not match the stated network shape")
         model.images_done_ = meta["images_done"]
+        model.blocks_done_ = meta.get("blocks_done", 0)
+        model.epochs_ = meta.get("epochs", 1)
+        model._n_train_images = meta.get("n_train_images", 0)
+        if model.random_state is None:
+            model._entropy = int(meta["entropy"])
+        if "log/totals" in arrays:
+            model.training_log_ = TrainingLog.from_arrays(arrays)
+            model._recent_counts = [(arrays["recent/seen"], arrays["recent/counts"])]
         if "assignments" in arrays:
             model.assignments_ = arrays["assignments"]
             model.proportions_ = arrays["proportions"]

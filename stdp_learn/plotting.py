@@ -594,3 +594,197 @@ def plot_stdp_window(delta_t, delta_w, ax=None) -> Axes:
     ax.set_xlabel("\u0394t = t_post \u2212 t_pre (ms)")
     ax.set_ylabel("\u0394w")
     return ax
+
+
+# --- cost and single-neuron plots -------------------------------------------------------------
+
+__all__ += ["plot_efficiency_tradeoff", "plot_rate_curve", "plot_synaptic_operations"]
+
+
+def _fractions(accuracy, name="accuracy") -> np.ndarray:
+    """Return `accuracy` as a 1-D float array, refusing values outside [0, 1]."""
+    accuracy = np.ravel(np.asarray(accuracy, dtype=float))
+    if np.any((accuracy < 0) | (accuracy > 1)):
+        raise ValueError(f"{name} must be a fraction in [0, 1], not a percentage")
+    return accuracy
+
+
+def plot_efficiency_tradeoff(presentation_time_ms, accuracy, synops=None, ax=None) -> Axes:
+    """Draw accuracy against the cost of an image: its presentation time or its SynOps.
+
+    Without `synops` the x axis is the presentation time per image.  With `synops`
+    it is the number of synaptic operations per image, and each point is labelled
+    with its presentation time.  Points are joined in order of increasing x.
+
+    Parameters
+    ----------
+    presentation_time_ms : Quantity or array_like, shape (n_points,)
+        Mean presentation time per image of each setting (for example the
+        presentation time times the mean number of slots per image, retries
+        included). Plain numbers are taken to be in ms.
+    accuracy : array_like, shape (n_points,)
+        Fraction of correct predictions, in ``[0, 1]``; it is drawn in percent.
+    synops : array_like, shape (n_points,), optional
+        Mean synaptic operations per image of each setting, for example the
+        ``"total"`` of :func:`stdp_learn.efficiency.synaptic_operations`.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. A new figure is created when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Examples
+    --------
+    >>> ax = plot_efficiency_tradeoff([100, 200, 350], [0.61, 0.70, 0.74],
+    ...                               synops=[8.1e4, 1.5e5, 2.6e5])
+    """
+    times_ms = np.ravel(_in_unit(presentation_time_ms, ms, "presentation_time_ms"))
+    accuracy = _fractions(accuracy)
+    if times_ms.shape != accuracy.shape:
+        raise ValueError(
+            f"presentation_time_ms and accuracy differ in length "
+            f"({times_ms.size} vs {accuracy.size})"
+        )
+    if synops is None:
+        x = times_ms
+        xlabel = "presentation time per image (ms)"
+    else:
+        x = np.ravel(np.asarray(synops, dtype=float))
+        if x.shape != accuracy.shape:
+            raise ValueError(
+                f"synops and accuracy differ in length ({x.size} vs {accuracy.size})"
+            )
+        xlabel = "synaptic operations per image"
+    order = np.argsort(x, kind="stable")
+    ax = _axes(ax)
+    ax.plot(x[order], 100 * accuracy[order], marker="o")
+    if synops is not None:
+        for x_value, y_value, time_ms in zip(x, 100 * accuracy, times_ms):
+            ax.annotate(
+                f"{time_ms:g} ms",
+                (x_value, y_value),
+                textcoords="offset points",
+                xytext=(4, 4),
+                fontsize="small",
+            )
+    ax.set_ylim(0, 100)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("accuracy (%)")
+    return ax
+
+
+def plot_rate_curve(conductance, rate, theory_rate=None, ax=None, label=None) -> Axes:
+    """Draw a neuron's firing rate against a constant input conductance.
+
+    The measured rates are drawn as points; a theoretical curve, when given, as a
+    line labelled ``theory``. Call it again on the same Axes to add another
+    measurement.
+
+    Parameters
+    ----------
+    conductance : array_like, shape (n_points,)
+        Constant excitatory conductance, dimensionless (in units of the leak
+        conductance, as ``ge`` in the model equations).
+    rate : Quantity or array_like, shape (n_points,)
+        Measured firing rate at each conductance. Plain numbers are taken to be
+        in Hz.
+    theory_rate : Quantity or array_like, shape (n_points,), optional
+        Predicted firing rate at each conductance. Plain numbers are in Hz.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. A new figure is created when None.
+    label : str, optional
+        Legend entry of the measured rates; the legend is drawn when there is a
+        label or a theory curve.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from brian2 import Hz
+    >>> g = np.linspace(0, 2, 5)
+    >>> ax = plot_rate_curve(g, [0, 0, 40, 90, 120] * Hz, label="simulation")
+    """
+    from brian2 import Hz
+
+    conductance = np.ravel(np.asarray(conductance, dtype=float))
+    rate_hz = np.ravel(_in_unit(rate, Hz, "rate"))
+    if conductance.shape != rate_hz.shape:
+        raise ValueError(
+            f"conductance and rate differ in length ({conductance.size} vs {rate_hz.size})"
+        )
+    ax = _axes(ax)
+    ax.plot(conductance, rate_hz, marker="o", linestyle="none", label=label)
+    if theory_rate is not None:
+        theory_hz = np.ravel(_in_unit(theory_rate, Hz, "theory_rate"))
+        if theory_hz.shape != conductance.shape:
+            raise ValueError(
+                f"conductance and theory_rate differ in length "
+                f"({conductance.size} vs {theory_hz.size})"
+            )
+        order = np.argsort(conductance, kind="stable")
+        ax.plot(conductance[order], theory_hz[order], color="0.3", label="theory")
+    ax.set_xlabel("excitatory conductance (units of the leak conductance)")
+    ax.set_ylabel("firing rate (Hz)")
+    if label is not None or theory_rate is not None:
+        ax.legend()
+    return ax
+
+
+def plot_synaptic_operations(operations, labels, ax=None) -> Axes:
+    """Draw the synaptic operations per image of each projection, for several settings.
+
+    One group of bars per setting, one bar per projection, on a logarithmic
+    axis (the input projection outnumbers the lateral ones by orders of
+    magnitude).
+
+    Parameters
+    ----------
+    operations : sequence of dict
+        One dict per setting, mapping each projection (``"input_exc"``,
+        ``"exc_inh"``, ``"inh_exc"``) to its mean operations per image, as
+        returned by :func:`stdp_learn.efficiency.synaptic_operations`.
+    labels : sequence of str
+        Name of each setting, shown under its group.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. A new figure is created when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The Axes drawn on; its bar containers are in projection order.
+
+    Examples
+    --------
+    >>> ops = [{"input_exc": 4.6e4, "exc_inh": 20.0, "inh_exc": 380.0},
+    ...        {"input_exc": 2.1e4, "exc_inh": 12.0, "inh_exc": 228.0}]
+    >>> ax = plot_synaptic_operations(ops, ["350 ms", "150 ms"])
+    """
+    projections = ("input_exc", "exc_inh", "inh_exc")
+    operations = list(operations)
+    labels = [str(label) for label in labels]
+    if len(labels) != len(operations):
+        raise ValueError(
+            f"operations and labels differ in length ({len(operations)} vs {len(labels)})"
+        )
+    for setting in operations:
+        missing = [name for name in projections if name not in setting]
+        if missing:
+            raise ValueError(f"operations lack the projection(s) {missing}")
+    ax = _axes(ax)
+    positions = np.arange(len(operations))
+    width = 0.8 / len(projections)
+    for k, projection in enumerate(projections):
+        heights = [float(setting[projection]) for setting in operations]
+        ax.bar(positions + (k - 1) * width, heights, width=width,
+               label=projection.replace("_", "\u2192"))
+    ax.set_yscale("log")
+    ax.set_xticks(positions, labels)
+    ax.set_ylabel("synaptic operations per image")
+    ax.legend()
+    return ax

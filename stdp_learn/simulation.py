@@ -403,6 +403,8 @@ class StandaloneSimulator(_Simulator):
         standalone.reinit()
         self.build_dir.mkdir(parents=True, exist_ok=True)
         set_device("cpp_standalone", directory=str(self.build_dir), build_on_run=False)
+        # Ctrl-C must kill the program, not end the block early with partial results
+        brian2.prefs.core.stop_on_keyboard_interrupt = False
         # One thread: with OpenMP the barrier at every 0.5 ms step costs more than it saves.
         brian2.prefs.devices.cpp_standalone.openmp_threads = 0
         # Brian2 runs `make -j` without a limit; bound the compile jobs by the cores.

@@ -2,9 +2,13 @@
 
     python -m stdp_learn.train mnist                      # the paper's 100-neuron recipe
     python -m stdp_learn.train mnist-sample --train-size 1000 --test-size 1000
+    python -m stdp_learn.train --resume runs/mnist-100-seed0   # after Ctrl-C or a crash
 
-The run folder (``--output``) receives ``metrics.json``, ``model.npz`` (weights,
-thresholds, labels), ``receptive_fields.png`` and ``confusion.png``.
+The run folder (``--output``) receives ``args.json`` and, while training,
+``checkpoint.npz``; at the end ``metrics.json``, ``model.npz`` (weights, thresholds,
+labels), ``receptive_fields.png`` and ``confusion.png``.  Ctrl-C or SIGTERM stop after
+saving the checkpoint; ``--resume`` continues and gives the same result as a run that was
+never stopped.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import sys
 import time
 from pathlib import Path
@@ -54,7 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m stdp_learn.train",
         description="Train a Diehl & Cook (2015) spiking network by STDP and evaluate it.",
     )
-    parser.add_argument("dataset", choices=_DATASETS, help="'mnist' (full) or 'mnist-sample' (packaged 1,000 + 1,000)")
+    parser.add_argument("dataset", nargs="?", choices=_DATASETS,
+                        help="'mnist' (full) or 'mnist-sample' (packaged 1,000 + 1,000)")
+    parser.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
+                        help="continue the interrupted run in RUN_DIR with its own settings")
     parser.add_argument("--neurons", type=_positive_int, default=100, help="excitatory neurons (default 100)")
     parser.add_argument("--epochs", type=_positive_int, default=1, help="passes over the training images (default 1)")
     parser.add_argument("--train-size", type=_positive_int, default=None, help="use the first N training images (default all)")
@@ -81,7 +89,56 @@ def _prepare_output(args):
     if output.exists() and any(output.iterdir()) and not args.overwrite:
         raise UsageError(f"run folder {output} exists and is not empty; choose another --output or pass --overwrite")
     output.mkdir(parents=True, exist_ok=True)
+    for stale in output.iterdir():  # --overwrite: never mix two runs in one folder
+        if stale.is_file():
+            stale.unlink()
     return output
+
+
+_SAVED_ARGS = ("dataset", "neurons", "epochs", "train_size", "test_size", "labelling",
+               "labelling_window", "seed", "data_dir", "device", "block_size")
+
+
+def _resumed_args(args):
+    run_dir = args.resume
+    saved = run_dir / "args.json"
+    if not saved.is_file():
+        raise UsageError(f"{run_dir} holds no args.json: not a run folder of this program")
+    if not (run_dir / "checkpoint.npz").is_file():
+        raise UsageError(f"{run_dir} holds no checkpoint.npz: nothing to resume (the run may have finished)")
+    values = json.loads(saved.read_text())
+    for name in _SAVED_ARGS:
+        value = values.get(name)
+        setattr(args, name, Path(value) if name == "data_dir" and value else value)
+    args.output = run_dir
+    return args
+
+
+class _StopRequest:
+    """Turn SIGINT and SIGTERM into a request to stop after saving; a second Ctrl-C kills."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = {}
+
+    def __enter__(self):
+        for number in (signal.SIGINT, signal.SIGTERM):
+            self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def _handle(self, number, frame):
+        if self.requested and number == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nstopping: saving the checkpoint (Ctrl-C again to kill)", file=sys.stderr)
+
+    def __exit__(self, *exc):
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        return False
+
+    def __call__(self):
+        return self.requested
 
 
 def _peak_memory_mb():
@@ -91,22 +148,40 @@ def _peak_memory_mb():
     return max(own, children) / 1024
 
 
-def run(args) -> dict:
+def run(args, stop_request=None) -> dict:
     """Train and evaluate as `args` says; return the metrics written to metrics.json."""
     from . import DiehlCook2015, load_dataset
     from .metrics import accuracy, confusion_matrix, no_answer_count
 
+    if args.resume is not None:
+        args = _resumed_args(args)
+    elif args.dataset is None:
+        raise UsageError("name a dataset (mnist or mnist-sample), or --resume RUN_DIR")
     data = load_dataset(args.dataset, args.data_dir)
     X_train, y_train = data.X_train[: args.train_size], data.y_train[: args.train_size]
     X_test, y_test = data.X_test[: args.test_size], data.y_test[: args.test_size]
-    output = _prepare_output(args)
+    checkpoint = None
+    if args.resume is None:
+        output = _prepare_output(args)
+        saved = {name: getattr(args, name) for name in _SAVED_ARGS}
+        saved["data_dir"] = str(args.data_dir) if args.data_dir else None
+        (output / "args.json").write_text(json.dumps(saved, indent=2) + "\n")
+    else:
+        output = args.output
+    checkpoint = output / "checkpoint.npz"
 
     started = time.perf_counter()
-    model = DiehlCook2015(
-        n_neurons=args.neurons, labelling=args.labelling, labelling_window=args.labelling_window,
-        device=args.device, block_size=args.block_size, random_state=args.seed, progress=args.progress,
-    )
-    model.fit(X_train, y_train, epochs=args.epochs)
+    if args.resume is None:
+        model = DiehlCook2015(
+            n_neurons=args.neurons, labelling=args.labelling, labelling_window=args.labelling_window,
+            device=args.device, block_size=args.block_size, random_state=args.seed,
+            progress=args.progress,
+        )
+        model.fit(X_train, y_train, epochs=args.epochs, checkpoint=checkpoint,
+                  stop_requested=stop_request)
+    else:
+        model = DiehlCook2015.resume(checkpoint, X_train, y_train, device=args.device,
+                                     progress=args.progress, stop_requested=stop_request)
     train_seconds = time.perf_counter() - started
 
     test_started = time.perf_counter()
@@ -126,17 +201,19 @@ def run(args) -> dict:
         "train_size": int(len(X_train)),
         "test_size": int(len(X_test)),
         "seed": args.seed,
-        "device": model._sim.device_name,
+        "device": model.device_name_,
         "labelling": args.labelling,
         "labelling_window": args.labelling_window,
         "train_seconds": train_seconds,
         "test_seconds": test_seconds,
-        "images_per_second": log.images_seen / train_seconds,
+        "images_per_second": log.images_per_second,
+        "images_per_second_wall": log.images_seen / train_seconds,
         "test_images_per_second": len(X_test) / test_seconds,
         "mean_retries_per_training_image": float(np.mean(log.retries)) if log.retries else 0.0,
         "mean_spikes_per_training_image": float(np.mean(log.spikes)) if log.spikes else 0.0,
         "mean_spikes_per_test_image": float(counts.sum(axis=1).mean()) if len(counts) else 0.0,
         "neurons_per_class": np.bincount(model.assignments_[model.assignments_ >= 0], minlength=10).tolist(),
+        "training_warnings": log.warnings,
         "peak_memory_mb": _peak_memory_mb(),
     }
     model.save(output / "model.npz")
@@ -145,6 +222,8 @@ def run(args) -> dict:
     tmp = output / "metrics.json.tmp"
     tmp.write_text(json.dumps(metrics, indent=2) + "\n")
     os.replace(tmp, output / "metrics.json")
+    checkpoint.unlink(missing_ok=True)  # the run is complete: model.npz holds everything
+    metrics["output"] = str(output)
     return metrics
 
 
@@ -169,17 +248,23 @@ def main(argv=None) -> int:
     """Run the command line; return the exit status."""
     from .config import ConfigError
     from .data import DataError
+    from .model import ModelFileError, TrainingDiverged, TrainingInterrupted
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        metrics = run(args)
-    except (UsageError, DataError, ConfigError) as error:
+        with _StopRequest() as stop_request:
+            metrics = run(args, stop_request)
+    except TrainingInterrupted as stopped:
+        output = Path(stopped.checkpoint).parent if stopped.checkpoint else args.output
+        print(f"{stopped}; continue with: python -m stdp_learn.train --resume {output}", file=sys.stderr)
+        return 130
+    except (UsageError, DataError, ConfigError, ModelFileError, TrainingDiverged) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(
         f"test accuracy {metrics['accuracy']:.4f} ({metrics['test_size']} images); "
-        f"training {metrics['images_per_second']:.1f} images/s; results in {args.output or 'runs/'}"
+        f"training {metrics['images_per_second']:.1f} images/s; results in {metrics['output']}"
     )
     return 0
 

@@ -361,3 +361,109 @@ def test_docstring_examples_run():
     result = doctest.testmod(plotting, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+# --- cost and single-neuron plots -----------------------------------------------------------
+
+from brian2 import Hz  # noqa: E402
+
+from stdp_learn.plotting import (  # noqa: E402
+    plot_efficiency_tradeoff,
+    plot_rate_curve,
+    plot_synaptic_operations,
+)
+
+
+def test_tradeoff_against_presentation_time_in_percent():
+    ax = plot_efficiency_tradeoff([350, 100, 200], [0.74, 0.61, 0.70])
+    (line,) = ax.get_lines()
+    np.testing.assert_allclose(line.get_xdata(), [100, 200, 350])
+    np.testing.assert_allclose(line.get_ydata(), [61.0, 70.0, 74.0])
+    assert ax.get_xlabel() == "presentation time per image (ms)"
+    assert ax.get_ylabel() == "accuracy (%)"
+    assert len(ax.texts) == 0
+
+
+def test_tradeoff_against_synops_labels_points_with_their_time():
+    times = np.array([0.35, 0.1]) * second
+    ax = plot_efficiency_tradeoff(times, [0.74, 0.61], synops=[2.6e5, 8.1e4])
+    (line,) = ax.get_lines()
+    np.testing.assert_allclose(line.get_xdata(), [8.1e4, 2.6e5])
+    np.testing.assert_allclose(line.get_ydata(), [61.0, 74.0])
+    assert ax.get_xlabel() == "synaptic operations per image"
+    annotations = {text.get_text(): text.xy for text in ax.texts}
+    assert annotations == {"350 ms": (2.6e5, 74.0), "100 ms": (8.1e4, 61.0)}
+
+
+def test_tradeoff_rejects_percentages_and_length_mismatch():
+    with pytest.raises(ValueError, match="fraction"):
+        plot_efficiency_tradeoff([100, 200], [61.0, 70.0])
+    with pytest.raises(ValueError, match="length"):
+        plot_efficiency_tradeoff([100, 200], [0.6])
+    with pytest.raises(ValueError, match="length"):
+        plot_efficiency_tradeoff([100, 200], [0.6, 0.7], synops=[1.0])
+    with pytest.raises(DimensionMismatchError):
+        plot_efficiency_tradeoff([100, 200] * mV, [0.6, 0.7])
+
+
+def test_rate_curve_points_and_theory_in_hz():
+    g = np.array([0.0, 1.0, 2.0])
+    ax = plot_rate_curve(g, [0.0, 40.0, 90.0] * Hz, theory_rate=[0.0, 0.042, 0.088] * Hz * 1e3,
+                         label="simulation")
+    points, theory = ax.get_lines()
+    np.testing.assert_allclose(points.get_xdata(), g)
+    np.testing.assert_allclose(points.get_ydata(), [0.0, 40.0, 90.0])
+    assert points.get_linestyle() == "None"
+    np.testing.assert_allclose(theory.get_ydata(), [0.0, 42.0, 88.0])
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["simulation", "theory"]
+    assert ax.get_ylabel() == "firing rate (Hz)"
+    assert "conductance" in ax.get_xlabel()
+
+
+def test_rate_curve_plain_numbers_are_hz_and_shapes_must_match():
+    ax = plot_rate_curve([0.5, 1.5], [10.0, 20.0])
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), [10.0, 20.0])
+    assert ax.get_legend() is None
+    with pytest.raises(ValueError, match="length"):
+        plot_rate_curve([0.5, 1.5], [10.0])
+    with pytest.raises(DimensionMismatchError):
+        plot_rate_curve([0.5], [10.0] * ms)
+
+
+def test_synaptic_operations_bars_per_projection_on_log_axis():
+    ops = [{"input_exc": 4.6e4, "exc_inh": 20.0, "inh_exc": 380.0, "total": 0.0},
+           {"input_exc": 2.1e4, "exc_inh": 12.0, "inh_exc": 228.0}]
+    ax = plot_synaptic_operations(ops, ["350 ms", "150 ms"])
+    heights = [[bar.get_height() for bar in container] for container in ax.containers]
+    assert heights == [[4.6e4, 2.1e4], [20.0, 12.0], [380.0, 228.0]]
+    assert ax.get_yscale() == "log"
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["350 ms", "150 ms"]
+    assert ax.get_ylabel() == "synaptic operations per image"
+
+
+def test_synaptic_operations_rejects_missing_projection_or_labels():
+    with pytest.raises(ValueError, match="inh_exc"):
+        plot_synaptic_operations([{"input_exc": 1.0, "exc_inh": 1.0}], ["a"])
+    with pytest.raises(ValueError, match="length"):
+        plot_synaptic_operations([{"input_exc": 1.0, "exc_inh": 1.0, "inh_exc": 1.0}], [])
+
+
+COST_CALLS = {
+    "efficiency_tradeoff": lambda ax: plot_efficiency_tradeoff([100, 350], [0.5, 0.7],
+                                                               synops=[1e4, 3e4], ax=ax),
+    "rate_curve": lambda ax: plot_rate_curve([0.0, 1.0], [0.0, 50.0] * Hz,
+                                             theory_rate=[0.0, 48.0] * Hz, ax=ax),
+    "synaptic_operations": lambda ax: plot_synaptic_operations(
+        [{"input_exc": 10.0, "exc_inh": 1.0, "inh_exc": 3.0}], ["350 ms"], ax=ax),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COST_CALLS))
+def test_cost_plots_draw_on_the_given_axes_only(name):
+    ax, figures_before = new_axes()
+    assert COST_CALLS[name](ax) is ax
+    assert set(plt.get_fignums()) == figures_before
+    returned = COST_CALLS[name](None)
+    assert isinstance(returned, Axes)
+    assert set(plt.get_fignums()) - figures_before == {returned.figure.number}
+    assert not matplotlib.is_interactive()

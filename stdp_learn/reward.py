@@ -1,0 +1,558 @@
+"""Reward-modulated STDP, and a readout layer that learns the classes by it.
+
+`RewardSTDP` is a three-factor learning rule: pre/post spike pairs do not change the
+weight but write the pair-STDP amount into a per-synapse eligibility trace ``c``; the
+weight follows the product of that trace and a neuromodulator ``d`` that the simulation
+delivers (positive for reward, negative for punishment)::
+
+    dc/dt = -c / tau_eligibility + STDP(pairs)            (eligibility trace)
+    dd/dt = -d / tau_reward + rewards                     (neuromodulator, per neuron)
+    dw/dt = learning_rate * d * c,  w clipped to [0, w_max]
+
+(Izhikevich 2007 with ``tau_eligibility`` = 1 s, ``tau_reward`` = 200 ms; Florian's
+MSTDPET with ``tau_eligibility`` = 25 ms.)
+
+`RewardReadout` is an extension of the network (see `stdp_learn.simulation`): 10 x k
+output neurons, driven by the excitatory layer through `RewardSTDP` synapses, that
+compete through lateral inhibition and are rewarded when a neuron of the shown image's
+class answers, punished when another one does.  It predicts the class whose outputs fire
+most.
+
+How the continuous weight change is computed
+--------------------------------------------
+The eligibility trace is kept in closed form (its value and the time of its last change),
+so it costs nothing between spikes.  The neuromodulator is a state variable of the
+postsynaptic neuron (``reward``), integrated with the neuron.  The weight is brought up
+to date by an operation that runs every ``update_interval`` (1 ms by default) after the
+time step's spikes and rewards were processed: it adds the exact integral of
+``learning_rate * d * c`` over the coming interval, ``d c tau_product (1 -
+exp(-update_interval / tau_product))`` with ``1 / tau_product = 1 / tau_eligibility + 1 /
+tau_reward``, and clips.  Between spikes and rewards this is exact; a jump of ``c`` or
+``d`` inside an interval starts to count at the next update, which loses at most a
+fraction ``update_interval / tau_product`` of its effect (0.6 % with the defaults, 4.5 %
+with ``tau_eligibility`` = 25 ms).  The cost is one pass over the synapses per interval
+(500 per 500 ms slot), against one per time step for a clock-driven ``dw/dt`` (5,000 per
+slot at dt = 0.1 ms) that would in addition need a clipping pass of its own.
+
+References
+----------
+Izhikevich, E. M. (2007). Solving the distal reward problem through linkage of STDP and
+dopamine signaling. Cerebral Cortex 17:2443-2452.
+Florian, R. V. (2007). Reinforcement learning through modulation of spike-timing-dependent
+synaptic plasticity. Neural Computation 19:1468-1502.
+Mozafari, M., Ganjtabesh, M., Nowzari-Dalini, A., Thorpe, S. J. & Masquelier, T. (2018).
+Combining STDP and reward-modulated STDP in deep convolutional spiking neural networks
+for digit recognition. Pattern Recognition 94:87-95.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from brian2 import (
+    NeuronGroup,
+    Quantity,
+    StateMonitor,
+    Synapses,
+    linked_var,
+    mV,
+    ms,
+    second,
+    volt,
+)
+
+from .config import ConfigError, _check_number, _check_quantity
+from .readout import NO_CLASS
+
+__all__ = ["RewardSTDP", "RewardReadout", "REWARD_POLICIES"]
+
+# Nearest-spike pair traces in closed form, as in `PairSTDP`: a trace is exp(-(time since
+# the spike) / tau), with the exponent capped at 40 time constants.  The eligibility trace
+# is stored as its value just after its last change and the time of that change.
+_ELIGIBILITY = """
+last_pre_arrival : second      # last presynaptic arrival
+eligibility_value : 1          # c just after its last change
+eligibility_time : second      # when c last changed
+eligibility = eligibility_value * exp(-clip((t - eligibility_time) / tau_eligibility, 0, 40)) : 1  # c
+"""
+
+# A presynaptic arrival after a postsynaptic spike (post before pre) adds -a_minus * x_post;
+# a postsynaptic spike after an arrival (pre before post) adds a_plus * x_pre.
+_ON_PRE = """
+eligibility_value = eligibility - a_minus * exp(-clip((t - lastspike_post) / tau_minus, 0, 40)) * int(plastic_post)
+eligibility_time = t
+last_pre_arrival = t
+"""
+_ON_POST = """
+eligibility_value = eligibility + a_plus * (exp(-clip((t - last_pre_arrival) / tau_plus, 0, 40)) - x_target) * int(plastic_post)
+eligibility_time = t
+"""
+# The integral of learning_rate * d * c over the next update interval, both decaying.
+_WEIGHT_UPDATE = (
+    "w = clip(w + learning_rate * reward_post * eligibility * interval_integral"
+    " * int(plastic_post), 0, w_max)"
+)
+_REWARD_EQUATION = "dreward/dt = -reward / tau_reward : 1  # neuromodulator d (read as reward_post)\n"
+
+
+@dataclass(frozen=True)
+class RewardSTDP:
+    """Reward-modulated pair STDP with an eligibility trace (Izhikevich 2007).
+
+    Every pre/post pairing adds the pair-STDP amount to the synapse's eligibility trace
+    ``c``, which decays with ``tau_eligibility``: ``a_plus * exp(-lag / tau_plus)`` when
+    the postsynaptic spike follows the nearest arrival by ``lag``, ``-a_minus * exp(-lag /
+    tau_minus)`` when an arrival follows the latest postsynaptic spike.  The weight changes
+    continuously by ``dw/dt = learning_rate * d * c`` and is clipped to ``[0, w_max]``,
+    where ``d`` is the postsynaptic neuron's neuromodulator ``reward``.
+
+    A positive ``d`` after a causal pair potentiates, a negative one depresses, and
+    without ``d`` the weight stays.  A reward ``R`` given with the eligibility at ``c``
+    changes the weight by ``learning_rate * R * c * tau_product`` in all (while it stays
+    within bounds), ``tau_product = 1 / (1 / tau_eligibility + 1 / tau_reward)``.
+
+    What the postsynaptic group must provide
+    ----------------------------------------
+    ``reward``     the neuromodulator d, dimensionless, decaying with ``tau_reward``: add
+                   the line of `reward_equations` to its model and ``tau_reward`` to its
+                   namespace (`namespace` has it); the simulation adds rewards to it.
+    ``plastic``    boolean, shared or linked to a shared flag: nothing changes while False.
+    ``lastspike``  its latest spike (a NeuronGroup has it when given a ``refractory``).
+
+    The synapses get the model ``w : 1`` plus `equations`, the code `on_pre` and `on_post`,
+    the namespace `namespace` plus ``w_max``, and the operation `weight_update` run every
+    ``update_interval`` with ``when="end"`` (after the step's spikes and rewards).
+
+    Parameters
+    ----------
+    tau_plus, tau_minus : Quantity
+        Time constants of the potentiation (pre before post) and depression (post before
+        pre) windows (20 ms each).
+    a_plus, a_minus : float
+        Eligibility added by a pair at zero lag (1.0 each).
+    tau_eligibility : Quantity
+        Decay of the eligibility trace (1 s as Izhikevich 2007; 25 ms gives Florian's
+        MSTDPET).
+    tau_reward : Quantity
+        Decay of the neuromodulator (200 ms).
+    learning_rate : Quantity
+        In 1/second: weight change per second per unit of ``d * c``.
+    update_interval : Quantity
+        How often the weight is brought up to date (1 ms; see the module notes).
+
+    Examples
+    --------
+    >>> from brian2 import ms, second
+    >>> rule = RewardSTDP(tau_eligibility=1 * second)
+    >>> "reward_post" in rule.weight_update()
+    True
+    >>> "w =" in rule.on_pre() + rule.on_post()   # pairs write the trace, not the weight
+    False
+    """
+
+    tau_plus: Quantity = field(default_factory=lambda: 20 * ms)
+    tau_minus: Quantity = field(default_factory=lambda: 20 * ms)
+    a_plus: float = 1.0
+    a_minus: float = 1.0
+    x_target: float = 0.0
+    tau_eligibility: Quantity = field(default_factory=lambda: 1 * second)
+    tau_reward: Quantity = field(default_factory=lambda: 200 * ms)
+    learning_rate: Quantity = field(default_factory=lambda: 0.1 / second)
+    update_interval: Quantity = field(default_factory=lambda: 1 * ms)
+
+    state_variables = ("last_pre_arrival", "eligibility_value", "eligibility_time")
+    time_variables = ("last_pre_arrival", "eligibility_time")
+
+    def validate(self):
+        """Raise `ConfigError` on a wrong unit or sign; return self."""
+        for name in ("tau_plus", "tau_minus", "tau_eligibility", "tau_reward", "update_interval"):
+            _check_quantity("RewardSTDP", name, getattr(self, name), second, positive=True)
+        _check_quantity("RewardSTDP", "learning_rate", self.learning_rate, 1 / second,
+                        non_negative=True)
+        for name in ("a_plus", "a_minus"):
+            _check_number("RewardSTDP", name, getattr(self, name), non_negative=True)
+        return self
+
+    @property
+    def tau_product(self) -> Quantity:
+        """Return the decay time of ``d * c``: 1 / (1 / tau_eligibility + 1 / tau_reward)."""
+        return 1 / (1 / self.tau_eligibility + 1 / self.tau_reward)
+
+    def equations(self) -> str:
+        """Return the model lines of the eligibility trace and the presynaptic trace."""
+        return _ELIGIBILITY
+
+    def on_pre(self) -> str:
+        """Return the statements run when a presynaptic spike arrives."""
+        return _ON_PRE
+
+    def on_post(self) -> str:
+        """Return the statements run when the postsynaptic neuron fires."""
+        return _ON_POST
+
+    def weight_update(self) -> str:
+        """Return the weight update, to run every ``update_interval`` with ``when="end"``."""
+        return _WEIGHT_UPDATE
+
+    def reward_equations(self) -> str:
+        """Return the model line of the neuromodulator for the postsynaptic group."""
+        return _REWARD_EQUATION
+
+    def namespace(self) -> dict:
+        """Return the constants used by the code of the synapses and of `reward_equations`."""
+        tau = self.tau_product
+        return {
+            "tau_plus": self.tau_plus,
+            "tau_minus": self.tau_minus,
+            "a_plus": self.a_plus,
+            "a_minus": self.a_minus,
+            "x_target": self.x_target,
+            "tau_eligibility": self.tau_eligibility,
+            "tau_reward": self.tau_reward,
+            "learning_rate": self.learning_rate,
+            # the integral of exp(-s / tau_product) over one update interval
+            "interval_integral": tau * (1 - np.exp(-float(self.update_interval / tau))),
+        }
+
+    def to_dict(self) -> dict:
+        """Return the rule as JSON values (times in ms, the learning rate in 1/s)."""
+        values = {"rule": "RewardSTDP"}
+        for name in ("tau_plus", "tau_minus", "tau_eligibility", "tau_reward", "update_interval"):
+            values[f"{name}_ms"] = float(getattr(self, name) / ms)
+        values.update(a_plus=self.a_plus, a_minus=self.a_minus, x_target=self.x_target,
+                      learning_rate_per_s=float(self.learning_rate * second))
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "RewardSTDP":
+        """Rebuild a rule written by `to_dict`."""
+        values = dict(values)
+        values.pop("rule", None)
+        for name in ("tau_plus", "tau_minus", "tau_eligibility", "tau_reward", "update_interval"):
+            values[name] = values.pop(f"{name}_ms") * ms
+        values["learning_rate"] = values.pop("learning_rate_per_s") / second
+        return cls(**values).validate()
+
+
+# -- the readout --------------------------------------------------------------------------
+
+#: When an output spike delivers reward (see `RewardReadout`).
+REWARD_POLICIES = ("first_spike", "every_spike")
+
+_OUTPUT_MODEL = """
+dv/dt = (v_rest - v) / tau_membrane : volt (unless refractory)   # membrane potential
+output_class : integer (constant)   # the class this neuron answers for
+presentation_spikes : integer       # spikes while this slot's input is on
+first_answer : second               # the readout's first spike in this presentation
+label : integer (linked)            # class of the image shown (-1: unknown)
+slot_start : second                 # when the current slot began (set at its start)
+plastic : boolean (linked)          # the network's learning switch
+"""
+
+# At each output spike: the reward for it goes into the neuron's own neuromodulator.
+_OUTPUT_RESET = """
+v = v_reset
+presenting = t - slot_start < presentation_time
+rewarded = plastic and label >= 0 and presenting{first_only}
+reward += int(rewarded) * (reward_amount * int(output_class == label) - punishment_amount * int(output_class != label))
+presentation_spikes += int(presenting)
+"""
+# The spike that set first_answer in this very time step (ties included).
+_FIRST_ONLY = " and t - first_answer < 0.5 * dt"
+
+# Every output spike inhibits the other outputs; the first one of a presentation marks
+# the time of the readout's answer in every output (itself included).
+_LATERAL = """
+v_post -= lateral_inhibition * int(i != j)
+first_answer_post = first_answer_post + (t - first_answer_post) * int(first_answer_post < slot_start_post and t - slot_start_post < presentation_time)
+"""
+
+
+def _q(default):
+    return field(default_factory=lambda: Quantity(default, copy=True))
+
+
+def _readout_rule():
+    # Reward arrives with the output spike it judges, so the eligibility need not last
+    # beyond a presentation; 1 s would let it carry over into the next image's reward.
+    return RewardSTDP(tau_plus=50 * ms, a_minus=0.0, x_target=0.2, tau_eligibility=50 * ms,
+                      learning_rate=2.0 / second)
+
+
+@dataclass(frozen=True)
+class RewardReadout:
+    """A layer of class outputs trained by reward-modulated STDP, attached to the network.
+
+    ``n_classes * n_per_class`` leaky integrate-and-fire neurons receive every spike of the
+    excitatory layer (``handle["exc"]``) through `RewardSTDP` synapses (a spike of weight
+    ``w`` raises the membrane potential by ``w * psp_amplitude``).  Output ``o`` answers
+    for class ``o // n_per_class``.  Each output spike lowers the potential of every other
+    output by ``lateral_inhibition`` (winner-take-all).  The potential is set back to rest
+    at the start of every slot.
+
+    Reward policy
+    -------------
+    While the network learns (the excitatory layer's ``plastic`` flag) and the label of
+    the shown image is known (``label >= 0`` in the schedule), an output spike during the
+    presentation time delivers ``+reward_amount`` to the firing neuron's neuromodulator if
+    its class is the label, ``-punishment_amount`` otherwise.  With ``reward_policy =
+    "first_spike"`` (default, as Mozafari et al. 2018) only the readout's first spike of a
+    presentation is judged (outputs firing in that same time step all are); with
+    "every_spike" every spike is.  Only the firing neuron is rewarded or punished, and its
+    eligibility comes from its own spikes, so credit goes to the synapses that made it fire.
+    Presentations that are shown again (the low-activity retry) are judged like any other.
+
+    The prediction for an image is the class whose outputs fired most during its accepted
+    presentation (ties to the lowest class, -1 when no output fired).
+
+    Learning the features and the readout
+    -------------------------------------
+    The excitatory layer's ``plastic`` flag switches both: with ``plastic=True`` the
+    features learn by their own rule while the readout learns by reward.  For a readout
+    on frozen features, run the blocks with an input rule whose rates are zero and
+    ``theta_plus = 0`` (experiments/rstdp_readout.py does this in a second pass).
+
+    Parameters
+    ----------
+    n_per_class : int
+        Output neurons per class (k).
+    n_classes : int
+        Number of classes (10).
+    rule : RewardSTDP
+        Rule of the excitatory -> output synapses.  The default has short windows for a
+        readout: potentiation window 50 ms, no depression term, eligibility decay 50 ms.
+    v_rest, v_reset, v_threshold : Quantity
+        Resting, reset and threshold potentials of the outputs (-65, -65, -55 mV).
+    tau_membrane : Quantity
+        Membrane time constant of the outputs (100 ms, as the excitatory layer).
+    refractory : Quantity
+        Refractory period of the outputs (5 ms).
+    psp_amplitude : Quantity
+        Potential step of a synapse of weight 1 (4 mV).
+    lateral_inhibition : Quantity
+        Potential step of every other output when one fires (20 mV).
+    w_max : float
+        Upper bound of the weights (1).
+    w_init_min, w_init_max : float
+        Initial weights are uniform in this range (0.3, 0.5).
+    reward_amount, punishment_amount : float
+        Neuromodulator delivered for a right and a wrong answer (1, 1).
+    reward_policy : {"first_spike", "every_spike"}
+        Which output spikes are judged (above).
+    name : str
+        Prefix of the Brian2 objects: ``{name}_output`` (neurons), ``{name}_input``
+        (synapses from the excitatory layer), ``{name}_lateral``, ``{name}_responses``.
+
+    Examples
+    --------
+    >>> readout = RewardReadout(n_per_class=2)
+    >>> readout.n_outputs
+    20
+    >>> readout.predict(np.array([[0, 0, 3, 1] + [0] * 16])).tolist()
+    [1]
+    """
+
+    n_per_class: int = 3
+    n_classes: int = 10
+    rule: RewardSTDP = field(default_factory=_readout_rule)
+    v_rest: Quantity = _q(-65 * mV)
+    v_reset: Quantity = _q(-65 * mV)
+    v_threshold: Quantity = _q(-55 * mV)
+    tau_membrane: Quantity = _q(100 * ms)
+    refractory: Quantity = _q(5 * ms)
+    psp_amplitude: Quantity = _q(4 * mV)
+    lateral_inhibition: Quantity = _q(20 * mV)
+    w_max: float = 1.0
+    w_init_min: float = 0.3
+    w_init_max: float = 0.5
+    reward_amount: float = 1.0
+    punishment_amount: float = 1.0
+    reward_policy: str = "first_spike"
+    episodic: bool = True
+    name: str = "readout"
+
+    time_variables = ("lastspike", "first_answer") + RewardSTDP.time_variables
+
+    # -- configuration ------------------------------------------------------------------
+    @property
+    def n_outputs(self) -> int:
+        """Return the number of output neurons."""
+        return self.n_classes * self.n_per_class
+
+    @property
+    def output_classes(self) -> np.ndarray:
+        """Return the class of every output neuron, shape (n_outputs,)."""
+        return np.repeat(np.arange(self.n_classes), self.n_per_class)
+
+    def validate(self):
+        """Raise `ConfigError` on a wrong unit, sign or option; return self."""
+        owner = "RewardReadout"
+        for name in ("n_per_class", "n_classes"):
+            _check_number(owner, name, getattr(self, name), positive=True, integer=True)
+        self.rule.validate()
+        for name in ("v_rest", "v_reset", "v_threshold", "psp_amplitude", "lateral_inhibition"):
+            _check_quantity(owner, name, getattr(self, name), volt)
+        for name in ("psp_amplitude", "lateral_inhibition"):
+            _check_quantity(owner, name, getattr(self, name), volt, non_negative=True)
+        _check_quantity(owner, "tau_membrane", self.tau_membrane, second, positive=True)
+        _check_quantity(owner, "refractory", self.refractory, second, non_negative=True)
+        for name in ("w_max", "w_init_min", "w_init_max", "reward_amount", "punishment_amount"):
+            _check_number(owner, name, getattr(self, name), non_negative=True)
+        if not self.w_init_min <= self.w_init_max <= self.w_max:
+            raise ConfigError(f"{owner} needs w_init_min <= w_init_max <= w_max, got "
+                              f"{self.w_init_min}, {self.w_init_max}, {self.w_max}")
+        if not float(self.v_threshold) > float(self.v_reset):
+            raise ConfigError(f"{owner}.v_threshold must lie above v_reset")
+        if self.reward_policy not in REWARD_POLICIES:
+            raise ConfigError(f"{owner}.reward_policy must be one of {REWARD_POLICIES}, "
+                              f"got {self.reward_policy!r}")
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise ConfigError(f"{owner}.name must be an identifier, got {self.name!r}")
+        return self
+
+    # -- the extension interface --------------------------------------------------------
+    @property
+    def carried_variables(self) -> dict:
+        """Return {group name: variables carried from one block to the next}."""
+        return {
+            f"{self.name}_output": ("v", "reward", "presentation_spikes", "lastspike",
+                                    "first_answer"),
+            f"{self.name}_input": ("w",) + tuple(self.rule.state_variables),
+        }
+
+    def initial_arrays(self, n_neurons, rng) -> dict:
+        """Return the starting state, ``{"group.variable": array}`` in SI units."""
+        n_out, n_syn = self.n_outputs, int(n_neurons) * self.n_outputs
+        output, synapses = f"{self.name}_output", f"{self.name}_input"
+        long_ago = -1e4  # seconds: "never", as the simulators initialise spike times
+        arrays = {
+            f"{output}.v": np.full(n_out, float(self.v_rest)),
+            f"{output}.reward": np.zeros(n_out),
+            f"{output}.presentation_spikes": np.zeros(n_out),
+            f"{output}.lastspike": np.full(n_out, long_ago),
+            f"{output}.first_answer": np.full(n_out, long_ago),
+            f"{synapses}.w": rng.uniform(self.w_init_min, self.w_init_max, n_syn),
+        }
+        for name in self.rule.state_variables:
+            start = long_ago if name in self.rule.time_variables else 0.0
+            arrays[f"{synapses}.{name}"] = np.full(n_syn, start)
+        return arrays
+
+    def build(self, handle) -> list:
+        """Return the readout's Brian2 objects, connected to the network in `handle`.
+
+        Uses ``handle["exc"]`` (spikes and its shared ``plastic`` flag),
+        ``handle["schedule"]`` (its ``label``), ``handle.n_neurons`` and
+        ``handle.params.presentation`` (slot and presentation times).
+        """
+        self.validate()
+        rule = self.rule
+        pres = handle.params.presentation
+        n_out = self.n_outputs
+        exc, schedule = handle["exc"], handle["schedule"]
+
+        reset = _OUTPUT_RESET.format(first_only=_FIRST_ONLY if self.reward_policy == "first_spike" else "")
+        output = NeuronGroup(
+            n_out, _OUTPUT_MODEL + rule.reward_equations(),
+            threshold="v > v_threshold", reset=reset, refractory=self.refractory,
+            method="exact", name=f"{self.name}_output",
+            namespace={
+                "v_rest": self.v_rest,
+                "v_reset": self.v_reset,
+                "v_threshold": self.v_threshold,
+                "tau_membrane": self.tau_membrane,
+                "tau_reward": rule.tau_reward,
+                "presentation_time": pres.presentation_time,
+                "reward_amount": self.reward_amount,
+                "punishment_amount": self.punishment_amount,
+            },
+        )
+        zeros = np.zeros(n_out, dtype=int)
+        output.label = linked_var(schedule, "label", index=zeros)
+        output.plastic = linked_var(exc, "plastic")  # a shared flag: every output reads it
+        output.output_class = self.output_classes
+        output.v = self.v_rest
+        slot_reset = "v = v_rest\npresentation_spikes = 0\nslot_start = t"
+        if self.episodic:
+            slot_reset += "\nreward = 0"
+        output.run_regularly(slot_reset, dt=pres.slot_duration, when="start", order=2,
+                             name=f"{self.name}_slot_reset")
+
+        namespace = dict(rule.namespace())
+        namespace.update(w_max=self.w_max, psp_amplitude=self.psp_amplitude)
+        synapses = Synapses(
+            exc, output, model="w : 1\n" + rule.equations(),
+            on_pre="v_post += w * psp_amplitude\n" + rule.on_pre(), on_post=rule.on_post(),
+            name=f"{self.name}_input", namespace=namespace,
+        )
+        synapses.connect()  # ordered by source then target: (n_neurons, n_outputs)
+        synapses.run_regularly(rule.weight_update(), dt=rule.update_interval, when="end",
+                               name=f"{self.name}_weight_update")
+        if self.episodic:
+            # one pass over the synapses per slot: every presentation starts without trace
+            synapses.run_regularly("eligibility_value = 0\neligibility_time = t",
+                                   dt=pres.slot_duration, when="start", order=2,
+                                   name=f"{self.name}_eligibility_reset")
+
+        lateral = Synapses(output, output, on_pre=_LATERAL, name=f"{self.name}_lateral",
+                           namespace={"lateral_inhibition": self.lateral_inhibition,
+                                      "presentation_time": pres.presentation_time})
+        lateral.connect()  # all pairs, itself included: every output marks the answer
+
+        responses = StateMonitor(output, "presentation_spikes", record=True,
+                                 dt=pres.slot_duration, when="start", order=-1,
+                                 name=f"{self.name}_responses")
+        return [output, synapses, lateral, responses]
+
+    def block_result(self, handle, slots) -> dict:
+        """Return ``{"counts": (n_consumed, n_outputs)}``: output spikes per accepted image.
+
+        Recorded row k holds the counts of slot k - 1 (recorded as slot k starts); the
+        last slot's counts are still in the neurons.
+        """
+        recorded = np.asarray(handle[f"{self.name}_responses"].presentation_spikes[:],
+                              dtype=np.int64).T
+        final = np.asarray(
+            handle[f"{self.name}_output"].variables["presentation_spikes"].get_value(),
+            dtype=np.int64,
+        )
+        counts = np.vstack([recorded[1:], final[np.newaxis, :]])
+        return {"counts": counts[slots.accepted]}
+
+    def to_dict(self) -> dict:
+        """Return the readout's configuration as JSON values (potentials in mV, times in ms)."""
+        values = {"extension": "RewardReadout", "rule": self.rule.to_dict()}
+        for name in ("v_rest", "v_reset", "v_threshold", "psp_amplitude", "lateral_inhibition"):
+            values[f"{name}_mV"] = float(getattr(self, name) / mV)
+        for name in ("tau_membrane", "refractory"):
+            values[f"{name}_ms"] = float(getattr(self, name) / ms)
+        for name in ("n_per_class", "n_classes", "w_max", "w_init_min", "w_init_max",
+                     "reward_amount", "punishment_amount", "reward_policy", "episodic", "name"):
+            values[name] = getattr(self, name)
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "RewardReadout":
+        """Rebuild a readout written by `to_dict`."""
+        values = dict(values)
+        values.pop("extension", None)
+        values["rule"] = RewardSTDP.from_dict(values["rule"])
+        for name in ("v_rest", "v_reset", "v_threshold", "psp_amplitude", "lateral_inhibition"):
+            values[name] = values.pop(f"{name}_mV") * mV
+        for name in ("tau_membrane", "refractory"):
+            values[name] = values.pop(f"{name}_ms") * ms
+        return cls(**values).validate()
+
+    # -- prediction ---------------------------------------------------------------------
+    def class_scores(self, counts) -> np.ndarray:
+        """Return the spikes of each class's outputs, shape (n_images, n_classes)."""
+        counts = np.asarray(counts)
+        if counts.ndim != 2 or counts.shape[1] != self.n_outputs:
+            raise ValueError(f"counts must have shape (n_images, {self.n_outputs}), got {counts.shape}")
+        return counts.reshape(counts.shape[0], self.n_classes, self.n_per_class).sum(axis=2)
+
+    def predict(self, counts) -> np.ndarray:
+        """Return the class whose outputs fired most per image (-1 where none fired)."""
+        scores = self.class_scores(counts)
+        winners = np.argmax(scores, axis=1)  # the first maximum: ties to the lowest class
+        return np.where(scores.max(axis=1, initial=0) > 0, winners, NO_CLASS).astype(np.int64)

@@ -1,0 +1,347 @@
+"""Operation counts, memory and energy: by hand, and against a running Brian2 network."""
+import doctest
+import json
+from collections import defaultdict
+
+import numpy as np
+import pytest
+from brian2 import SpikeMonitor, ms, second
+from brian2.core.variables import ArrayVariable
+
+from stdp_learn import NetworkParams, PairSTDP, PresentationParams, efficiency
+from stdp_learn.efficiency import (
+    E_AC_JOULES,
+    E_MAC_JOULES,
+    efficiency_report,
+    energy_estimate,
+    fan_out,
+    memory_bytes,
+    stack_layer_spikes,
+    summary_line,
+    synaptic_operations,
+)
+from stdp_learn.simulation import RuntimeSimulator
+
+# --- synaptic operations by hand ----------------------------------------------------------
+
+
+def test_fan_out_of_each_projection():
+    assert fan_out(7) == {"input_exc": 7, "exc_inh": 1, "inh_exc": 6}
+    assert fan_out(1)["inh_exc"] == 0  # a lone neuron inhibits nobody
+
+
+def test_synaptic_operations_are_spikes_times_fan_out():
+    layer_spikes = {"input": np.array([10, 0, 7]), "exc": np.array([3, 1, 0]),
+                    "inh": np.array([2, 5, 0])}
+    ops = synaptic_operations(layer_spikes, n_input=6, n_neurons=4, per_image=True)
+    # image 0: 10 inputs x 4 targets, 3 exc x 1, 2 inh x 3 others = 40 + 3 + 6 = 49
+    # image 1: 0 + 1 + 15 = 16;  image 2: 28 + 0 + 0 = 28
+    np.testing.assert_array_equal(ops["per_image"]["input_exc"], [40, 0, 28])
+    np.testing.assert_array_equal(ops["per_image"]["exc_inh"], [3, 1, 0])
+    np.testing.assert_array_equal(ops["per_image"]["inh_exc"], [6, 15, 0])
+    np.testing.assert_array_equal(ops["per_image"]["total"], [49, 16, 28])
+    assert ops["input_exc"] == pytest.approx(68 / 3)
+    assert ops["exc_inh"] == pytest.approx(4 / 3)
+    assert ops["inh_exc"] == pytest.approx(7)
+    assert ops["total"] == pytest.approx(93 / 3)
+    assert ops["n_images"] == 3
+    # 68/3 events per image over 6 x 4 input synapses = 17/3 / 6 spikes per pixel
+    assert ops["events_per_input_synapse"] == pytest.approx((17 / 3) / 6)
+
+
+def test_synaptic_operations_without_arrays_is_json_safe():
+    ops = synaptic_operations({"input": [1], "exc": [0], "inh": [0]}, 2, 3)
+    assert "per_image" not in ops
+    json.dumps(ops)
+
+
+@pytest.mark.parametrize(
+    "layer_spikes, message",
+    [({"input": [1], "exc": [1]}, "inh"),
+     ({"input": [1, 2], "exc": [1], "inh": [1]}, "length"),
+     ({"input": [-1], "exc": [1], "inh": [1]}, "counts"),
+     ({"input": [1.5], "exc": [1], "inh": [1]}, "counts"),
+     ({"input": [], "exc": [], "inh": []}, "no images"),
+     ({"input": [[1]], "exc": [[1]], "inh": [[1]]}, "1-D")],
+)
+def test_synaptic_operations_rejects_bad_spike_totals(layer_spikes, message):
+    with pytest.raises(ValueError, match=message):
+        synaptic_operations(layer_spikes, 4, 2)
+
+
+def test_stack_layer_spikes_keeps_block_order():
+    joined = stack_layer_spikes([
+        {"input": np.array([5, 6]), "exc": np.array([1, 2]), "inh": np.array([0, 1])},
+        {"input": np.array([7]), "exc": np.array([3]), "inh": np.array([2])},
+    ])
+    assert joined["input"].tolist() == [5, 6, 7]
+    assert joined["inh"].tolist() == [0, 1, 2]
+    assert stack_layer_spikes([])["exc"].size == 0
+
+
+# --- energy by hand -------------------------------------------------------------------------
+
+
+def test_energy_by_hand():
+    energy = energy_estimate(1000, n_input=10, n_neurons=5)
+    assert energy["snn_joules_per_image"] == pytest.approx(1000 * 0.9e-12)
+    assert energy["macs_per_image"] == 50
+    assert energy["ann_joules_per_image"] == pytest.approx(50 * 4.6e-12)
+    assert energy["snn_to_ann_ratio"] == pytest.approx(900 / 230)
+    assert (energy["e_ac_joules"], energy["e_mac_joules"]) == (E_AC_JOULES, E_MAC_JOULES)
+
+
+def test_energy_takes_the_total_of_an_operation_count_and_other_costs():
+    ops = synaptic_operations({"input": [100], "exc": [2], "inh": [1]}, 16, 4)
+    energy = energy_estimate(ops, 16, 4, e_ac=1e-12, e_mac=2e-12)
+    assert energy["synops_per_image"] == 100 * 4 + 2 + 3
+    assert energy["snn_joules_per_image"] == pytest.approx(405e-12)
+    assert energy["ann_joules_per_image"] == pytest.approx(64 * 2e-12)
+
+
+def test_energy_of_the_paper_network():
+    # 400 neurons, about 2290 input spikes per MNIST image: 0.92 M SynOps, 0.82 uJ,
+    # against 784 x 400 MACs, 1.44 uJ
+    energy = energy_estimate(2290 * 400, 784, 400)
+    assert energy["snn_joules_per_image"] == pytest.approx(0.824e-6, rel=1e-3)
+    assert energy["ann_joules_per_image"] == pytest.approx(1.443e-6, rel=1e-3)
+
+
+@pytest.mark.parametrize("kwargs", [{"synops_per_image": -1.0}, {"synops_per_image": np.nan},
+                                    {"synops_per_image": 1.0, "e_ac": 0.0}])
+def test_energy_rejects_bad_numbers(kwargs):
+    kwargs = {"n_input": 4, "n_neurons": 2, **kwargs}
+    with pytest.raises(ValueError):
+        energy_estimate(**kwargs)
+
+
+# --- memory by hand -------------------------------------------------------------------------
+
+
+def test_memory_weights_are_float64_per_input_synapse():
+    memory = memory_bytes(784, 100)
+    assert memory["weights"] == 784 * 100 * 8
+    kinds = ("weights", "neuron_state", "synapse_state", "spike_buffers")
+    assert memory["total"] == sum(memory[kind] for kind in kinds)
+    assert sum(memory["by_object"].values()) + memory["weights"] == memory["total"]
+    assert "presentation_buffers" not in memory
+    json.dumps(memory)
+
+
+def test_memory_counts_by_hand_for_a_tiny_network():
+    memory = memory_bytes(3, 2, input_spikes_per_image=0)
+    by_object = memory["by_object"]
+    # input: rate, next_spike (8 B) + slot_spike_count, i (4 B) + 4 link indices (8 B)
+    assert by_object["input"] == 3 * (2 * 8 + 2 * 4 + 4 * 8)
+    # exc: 7 float64, 3 int32, not_refractory, 1 link index, and the shared flag
+    assert by_object["exc"] == 2 * (7 * 8 + 3 * 4 + 1 + 8) + 1
+    assert by_object["inh"] == 2 * (4 * 8 + 2 * 4 + 1)
+    # 6 synapses: i, j (int32) + delays of both pathways, axonal_delay, last_pre_arrival
+    # (float64), plus N_outgoing (3), N_incoming (2) and N
+    assert by_object["input_exc"] == 6 * (2 * 4 + 4 * 8) + (3 + 2 + 1) * 4
+    assert by_object["exc_inh"] == 2 * (2 * 4 + 8) + (2 + 2 + 1) * 4
+    assert by_object["inh_exc"] == 2 * (2 * 4 + 8) + (2 + 2 + 1) * 4
+    assert by_object["spike_spaces"] == (4 + 3 + 3) * 4
+
+
+def test_memory_spikes_in_flight_follow_littles_law():
+    params = NetworkParams()
+    quiet = memory_bytes(784, 100, params=params, input_spikes_per_image=0)
+    busy = memory_bytes(784, 100, params=params, input_spikes_per_image=3500)
+    # 3500 spikes in 0.35 s = 10 kHz, to 100 targets each, for 5 ms on average
+    assert busy["spike_buffers"] - quiet["spike_buffers"] == 10_000 * 100 * 0.005 * 4
+    default = memory_bytes(784, 100, params=params)  # an average MNIST image
+    expected_spikes = 784 * 0.1307 * 63.75 * 0.350
+    assert default["spike_buffers"] - quiet["spike_buffers"] == pytest.approx(
+        expected_spikes / 0.35 * 100 * 0.005 * 4, abs=4)
+
+
+def test_memory_presentation_buffers_grow_with_the_block():
+    small = memory_bytes(784, 100, n_slots=10)
+    large = memory_bytes(784, 100, n_slots=20)
+    # per slot: one image (784 float64) and label, one record of 100 + 3 + 2 int32 values
+    # and 3 times
+    per_slot = 784 * 8 + 8 + (100 + 3 + 2) * 4 + 3 * 8
+    assert large["presentation_buffers"] - small["presentation_buffers"] == 10 * per_slot
+
+
+def test_memory_grows_with_the_rule_state():
+    class RuleWithTrace(PairSTDP):
+        state_variables = ("last_pre_arrival", "eligibility")
+
+    plain = memory_bytes(10, 4)
+    richer = memory_bytes(10, 4, rule=RuleWithTrace())
+    assert richer["synapse_state"] - plain["synapse_state"] == 10 * 4 * 8
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+def test_report_combines_the_parts_and_is_json_safe():
+    layer_spikes = {"input": [2000, 2600], "exc": [20, 40], "inh": [10, 20]}
+    report = efficiency_report(layer_spikes, 784, 100, n_slots=50)
+    text = json.dumps(report)
+    assert json.loads(text) == report
+    assert report["n_images"] == 2
+    assert report["spikes_per_image"] == {"input": 2300.0, "exc": 30.0, "inh": 15.0}
+    ops = report["synaptic_operations_per_image"]
+    assert ops["total"] == 2300 * 100 + 30 + 15 * 99
+    assert report["energy"]["synops_per_image"] == ops["total"]
+    assert report["memory_bytes"] == memory_bytes(784, 100, n_slots=50,
+                                                  input_spikes_per_image=2300.0)
+    line = summary_line(report)
+    assert "\n" not in line
+    assert "SynOps" in line and "784x100" in line and "pJ" in line
+
+
+def test_docstring_examples_run():
+    result = doctest.testmod(efficiency, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+# --- against a running network -------------------------------------------------------------
+
+N_INPUT, N_NEURONS, N_SLOTS = 16, 4, 4
+
+
+class SpikeRecorder:
+    """An extension that records every spike of the three layers with SpikeMonitors.
+
+    The extension hook of `stdp_learn.simulation` lets a test add Brian2 objects to the
+    simulator's own network, so the monitors see exactly the spikes the schedule counts.
+    """
+
+    name = "spike_recorder"
+    carried_variables = {}
+    time_variables = ()
+
+    def build(self, handle):
+        self.monitors = {layer: SpikeMonitor(handle[layer], name=f"{layer}_spike_recorder")
+                         for layer in efficiency.LAYERS}
+        return list(self.monitors.values())
+
+    def initial_arrays(self, n_neurons, rng):
+        return {}
+
+    def block_result(self, handle, slots):
+        return {
+            "spikes": {layer: (np.asarray(monitor.i[:]), np.asarray(monitor.t[:] / second))
+                       for layer, monitor in self.monitors.items()},
+            "image_index": slots.image_index.copy(),
+            "valid": slots.valid.copy(),
+        }
+
+    def to_dict(self):
+        return {"extension": self.name}
+
+
+@pytest.fixture(scope="module")
+def recorded_block():
+    """Run one runtime block of 4 slots on 2 images, each shown twice, with monitors.
+
+    ``min_spikes`` is out of reach and one retry is allowed, so image 0 fills slots 0-1
+    and image 1 slots 2-3: the totals must include the retries.  Strong weights, learning
+    off, make both populations fire.
+    """
+    import brian2
+
+    brian2.start_scope()
+    presentation = PresentationParams(min_spikes=10**6, max_retries=1)
+    params = NetworkParams(presentation=presentation)
+    simulator = RuntimeSimulator(N_INPUT, N_NEURONS, params, PairSTDP(), N_SLOTS,
+                                 extensions=(SpikeRecorder(),))
+    rng = np.random.default_rng(0)
+    state = simulator.initial_state(np.ones((N_INPUT, N_NEURONS)),
+                                    rng.random((N_INPUT, N_NEURONS)) * 0.01)
+    images = np.vstack([np.full(N_INPUT, 255.0), np.linspace(0, 255, N_INPUT)])
+    _, result = simulator.run_block(state, images, plastic=False, seed=7)
+    return simulator, result
+
+
+def spikes_by_image(recorded, layer, params):
+    """Return (image of each spike, source neuron of each spike) of one layer."""
+    indices, times = recorded["spikes"][layer]
+    dt = float(params.presentation.dt)
+    steps_per_slot = int(round(float(params.presentation.slot_duration) / dt))
+    slot = np.round(times / dt).astype(int) // steps_per_slot
+    in_valid_slot = recorded["valid"][slot]
+    return recorded["image_index"][slot][in_valid_slot], indices[in_valid_slot]
+
+
+def test_block_showed_each_image_twice(recorded_block):
+    _, result = recorded_block
+    assert result.n_consumed == 2
+    np.testing.assert_array_equal(result.retries, [1, 1])
+
+
+def test_layer_totals_equal_the_spikes_a_monitor_records(recorded_block):
+    simulator, result = recorded_block
+    recorded = result.extensions["spike_recorder"]
+    for layer in efficiency.LAYERS:
+        image, _ = spikes_by_image(recorded, layer, simulator.params)
+        expected = np.bincount(image, minlength=result.n_consumed)
+        np.testing.assert_array_equal(result.layer_spikes[layer], expected, err_msg=layer)
+        assert expected.sum() > 0, f"no {layer} spikes: the check would be empty"
+    # every input spike falls in a presentation (inputs are silent in the rest)
+    _, times = recorded["spikes"]["input"]
+    on = float(simulator.params.presentation.presentation_time)
+    slot = float(simulator.params.presentation.slot_duration)
+    assert np.all(np.mod(times, slot) < on + 1e-9)
+
+
+def test_operations_equal_the_events_of_the_real_connectivity(recorded_block):
+    """SynOps per image = sum over spikes of the out-degree of the spiking neuron.
+
+    The out-degrees come from the synapses Brian2 built, not from `fan_out`, so this
+    checks the formula against the network's connectivity.
+    """
+    simulator, result = recorded_block
+    recorded = result.extensions["spike_recorder"]
+    ops = synaptic_operations(result.layer_spikes, N_INPUT, N_NEURONS, per_image=True)
+    for projection, layer in efficiency.PROJECTIONS.items():
+        synapses = simulator.handle[projection]
+        n_sources = len(synapses.source)
+        out_degree = np.bincount(np.asarray(synapses.i[:]), minlength=n_sources)
+        image, source = spikes_by_image(recorded, layer, simulator.params)
+        events = np.bincount(image, weights=out_degree[source], minlength=result.n_consumed)
+        np.testing.assert_array_equal(ops["per_image"][projection], events, err_msg=projection)
+
+
+def allocated_bytes(network, block_images, block_labels):
+    """Return the bytes of every state array of the network, by owner and kind."""
+    by_owner = defaultdict(int)
+    seen = set()
+    for obj in network.objects:
+        tables = [obj.variables] + [path.variables for path in getattr(obj, "_pathways", ())]
+        for variables in tables:
+            for variable in variables.values():
+                if not isinstance(variable, ArrayVariable) or id(variable) in seen:
+                    continue
+                seen.add(id(variable))
+                owner = getattr(variable.owner, "name", None)
+                key = "spike_spaces" if variable.name == "_spikespace" else owner
+                if owner == "input_exc" and variable.name == "w":
+                    key = "weights"
+                by_owner[key] += np.asarray(variable.get_value()).nbytes
+    by_owner["image_store"] = block_images.values.nbytes + block_labels.values.nbytes
+    return by_owner
+
+
+def test_memory_matches_the_arrays_brian2_allocated(recorded_block):
+    simulator, _ = recorded_block
+    handle = simulator.handle
+    actual = allocated_bytes(handle.network, handle.block_images, handle.block_labels)
+    memory = memory_bytes(N_INPUT, N_NEURONS, params=simulator.params, rule=simulator.rule,
+                          n_slots=N_SLOTS)
+    by_object = memory["by_object"]
+    assert memory["weights"] == actual["weights"]
+    for name in ("input", "exc", "inh", "schedule", "input_exc", "exc_inh", "inh_exc",
+                 "spike_spaces", "image_store"):
+        assert by_object[name] == actual[name], name
+    counters = sum(actual[f"{layer}_schedule"] for layer in efficiency.LAYERS)
+    assert by_object["spike_counters"] == counters
+    monitors = sum(actual[name] for name in ("responses", "layer_spikes", "schedule_log"))
+    assert by_object["monitors"] == monitors
+    neuron_groups = sum(actual[name] for name in ("input", "exc", "inh", "schedule"))
+    assert memory["neuron_state"] == neuron_groups
