@@ -123,6 +123,8 @@ def main(argv=None) -> int:
     state, exc_counts, readout_counts, seconds = run_pass(
         simulator, state, X_train, y_train, plastic=True, seed=args.seed, phase=0,
         readout_name=readout.name)
+    print(f"joint pass: {exc_counts.sum(axis=1).mean():.1f} excitatory and "
+          f"{readout_counts.sum(axis=1).mean():.1f} readout spikes per image")
     print(f"joint pass: {len(y_train)} images in {seconds:.0f} s; readout correct on the last "
           f"{min(500, len(y_train))} training images: "
           f"{accuracy(y_train[-500:], readout.predict(readout_counts[-500:])):.3f}")

@@ -40,18 +40,22 @@ slot_start : second (linked)                          # when the current slot be
 """
 
 
-def excitatory_equations(params: ExcitatoryParams) -> Equations:
-    """Return the excitatory LIF equations with an adaptive threshold theta."""
+def _conductance_lif(params, extra_lines="", **extra_constants) -> Equations:
     return Equations(
-        _CONDUCTANCE_LIF + _ADAPTIVE_THRESHOLD,
+        _CONDUCTANCE_LIF + extra_lines,
         v_rest=params.v_rest,
         e_excitatory=params.e_excitatory,
         e_inhibitory=params.e_inhibitory,
         tau_membrane=params.tau_membrane,
         tau_ge=params.tau_ge,
         tau_gi=params.tau_gi,
-        tau_theta=params.tau_theta,
+        **extra_constants,
     )
+
+
+def excitatory_equations(params: ExcitatoryParams) -> Equations:
+    """Return the excitatory LIF equations with an adaptive threshold theta."""
+    return _conductance_lif(params, _ADAPTIVE_THRESHOLD, tau_theta=params.tau_theta)
 
 
 def excitatory_threshold(params: ExcitatoryParams) -> str:
@@ -75,15 +79,7 @@ def excitatory_reset() -> str:
 
 def inhibitory_equations(params: InhibitoryParams) -> Equations:
     """Return the inhibitory LIF equations (no adaptation)."""
-    return Equations(
-        _CONDUCTANCE_LIF + "slot_spike_count : integer  # spikes in this slot\n",
-        v_rest=params.v_rest,
-        e_excitatory=params.e_excitatory,
-        e_inhibitory=params.e_inhibitory,
-        tau_membrane=params.tau_membrane,
-        tau_ge=params.tau_ge,
-        tau_gi=params.tau_gi,
-    )
+    return _conductance_lif(params, "slot_spike_count : integer  # spikes in this slot\n")
 
 
 INHIBITORY_THRESHOLD = "v > v_threshold"

@@ -73,6 +73,17 @@ class TrainingLog:
         for layer, values in result.layer_spikes.items():
             self.layer_spikes[layer].extend(values.tolist())
 
+    def merge(self, other: "TrainingLog"):
+        """Append another log (of the images that followed)."""
+        self.images_seen += other.images_seen
+        self.slots += other.slots
+        self.seconds += other.seconds
+        self.retries.extend(other.retries)
+        self.spikes.extend(other.spikes)
+        for layer, values in other.layer_spikes.items():
+            self.layer_spikes[layer].extend(values)
+        self.warnings.extend(other.warnings)
+
     def to_arrays(self) -> dict:
         """Return the log as arrays, for a checkpoint."""
         arrays = {
@@ -123,6 +134,15 @@ def _flatten(X, n_input=None):
     if flat.size and (np.min(flat) < 0 or np.max(flat) > 255 or not np.all(np.isfinite(flat))):
         raise ValueError("pixel values must lie in 0..255")
     return flat.astype(np.float64)
+
+
+_FORKED_MODEL = None  # the model whose chunks forked workers transform
+
+
+def _transform_chunk_in_worker(chunk):
+    # Runs in a forked process: the model (with its compiled device) is inherited, only
+    # the chunk's images travel through the pipe.
+    return _FORKED_MODEL._transform_chunk(chunk)
 
 
 class DiehlCook2015:
@@ -448,28 +468,82 @@ class DiehlCook2015:
             raise RuntimeError("neurons have no class labels: fit with labels y, or call assign_labels()")
 
     # -- inference ----------------------------------------------------------------------
-    def transform(self, X):
-        """Return the excitatory spike counts, shape (n_images, n_neurons), learning off."""
+    def transform(self, X, n_jobs=None, return_log=False):
+        """Return the excitatory spike counts, shape (n_images, n_neurons), learning off.
+
+        The images are cut into chunks of `chunk_size` (2,000) images; each chunk starts
+        from the learned state with random streams of its own, so the counts do not
+        depend on how many processes share the work.
+
+        Parameters
+        ----------
+        X : array, shape (n_images, ...)
+            Images, pixel values 0-255.
+        n_jobs : int, optional
+            Processes for the compiled device (default: one per core).  The weights are
+            frozen and the chunks independent, so they run in parallel.
+        return_log : bool
+            Also return a `TrainingLog` of the presentations (retries, layer spikes).
+        """
         self._check_fitted()
         X = _flatten(X, self.n_input_)
         simulator = self._simulator(self.n_input_)
+        starts = list(range(0, X.shape[0], self.chunk_size))
+        chunks = [(index, X[start: start + self.chunk_size]) for index, start in enumerate(starts)]
+        n_jobs = os.cpu_count() if n_jobs is None else int(n_jobs)
+        bar = _progress_bar(X.shape[0], "test", self.progress)
+        results = []
+        if n_jobs > 1 and len(chunks) > 1 and simulator.device_name == "cpp_standalone":
+            simulator.prepare_parallel()
+            import multiprocessing
+
+            # fork: the workers inherit the compiled device and rerun its program
+            context = multiprocessing.get_context("fork")
+            global _FORKED_MODEL
+            _FORKED_MODEL = self
+            with context.Pool(min(n_jobs, len(chunks))) as pool:
+                for result in pool.imap(_transform_chunk_in_worker, chunks):
+                    results.append(result)
+                    if bar is not None:
+                        bar.update(result[0].shape[0])
+            simulator.finish_parallel()
+        else:
+            for chunk in chunks:
+                results.append(self._transform_chunk(chunk))
+                if bar is not None:
+                    bar.update(results[-1][0].shape[0])
+        if bar is not None:
+            bar.close()
+        counts = (np.concatenate([c for c, _ in results]) if results
+                  else np.zeros((0, self.n_neurons), dtype=np.int64))
+        if not return_log:
+            return counts
+        log = TrainingLog()
+        for _, chunk_log in results:
+            log.merge(chunk_log)
+        return counts, log
+
+    chunk_size = 2000
+
+    def _transform_chunk(self, chunk):
+        index, X = chunk
+        simulator = self._simulator(self.n_input_)
+        simulator.use_results_directory(f"results_{os.getpid()}")
         state = self.state_.copy()
         state.schedule = NetworkState({}).schedule
         counts, done, block = [], 0, 0
-        bar = _progress_bar(X.shape[0], "test", self.progress)
+        log = TrainingLog()
         while done < X.shape[0]:
+            started = time.perf_counter()
             state, result = simulator.run_block(
                 state, X[done: done + self.block_size], plastic=False,
-                seed=self._block_seed(1, block),
+                seed=self._block_seed(1 + index, block),
             )
+            log.record(result, time.perf_counter() - started)
             counts.append(result.counts)
             done += result.n_consumed
             block += 1
-            if bar is not None:
-                bar.update(result.n_consumed)
-        if bar is not None:
-            bar.close()
-        return np.concatenate(counts) if counts else np.zeros((0, self.n_neurons), dtype=np.int64)
+        return np.concatenate(counts), log
 
     def predict(self, X, method="all_activity"):
         """Return the predicted class of each image (-1 where no assigned neuron fired)."""

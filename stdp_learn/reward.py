@@ -243,6 +243,7 @@ _OUTPUT_MODEL = """
 dv/dt = (v_rest - v) / tau_membrane : volt (unless refractory)   # membrane potential
 output_class : integer (constant)   # the class this neuron answers for
 presentation_spikes : integer       # spikes while this slot's input is on
+input_weight_sum : 1                # sum of the input weights, for normalisation
 first_answer : second               # the readout's first spike in this presentation
 label : integer (linked)            # class of the image shown (-1: unknown)
 slot_start : second                 # when the current slot began (set at its start)
@@ -275,7 +276,7 @@ def _q(default):
 def _readout_rule():
     # Reward arrives with the output spike it judges, so the eligibility need not last
     # beyond a presentation; 1 s would let it carry over into the next image's reward.
-    return RewardSTDP(tau_plus=50 * ms, a_minus=0.0, x_target=0.2, tau_eligibility=50 * ms,
+    return RewardSTDP(tau_plus=50 * ms, a_minus=0.0, tau_eligibility=50 * ms,
                       learning_rate=2.0 / second)
 
 
@@ -360,7 +361,7 @@ class RewardReadout:
     v_threshold: Quantity = _q(-55 * mV)
     tau_membrane: Quantity = _q(100 * ms)
     refractory: Quantity = _q(5 * ms)
-    psp_amplitude: Quantity = _q(4 * mV)
+    psp_amplitude: Quantity = _q(20 * mV)
     lateral_inhibition: Quantity = _q(20 * mV)
     w_max: float = 1.0
     w_init_min: float = 0.3
@@ -369,6 +370,7 @@ class RewardReadout:
     punishment_amount: float = 1.0
     reward_policy: str = "first_spike"
     episodic: bool = True
+    weight_sum: float | None = 10.0
     name: str = "readout"
 
     time_variables = ("lastspike", "first_answer") + RewardSTDP.time_variables
@@ -472,14 +474,15 @@ class RewardReadout:
         output.plastic = linked_var(exc, "plastic")  # a shared flag: every output reads it
         output.output_class = self.output_classes
         output.v = self.v_rest
-        slot_reset = "v = v_rest\npresentation_spikes = 0\nslot_start = t"
+        slot_reset = "v = v_rest\npresentation_spikes = 0\nslot_start = t\ninput_weight_sum = 0"
         if self.episodic:
             slot_reset += "\nreward = 0"
         output.run_regularly(slot_reset, dt=pres.slot_duration, when="start", order=2,
                              name=f"{self.name}_slot_reset")
 
         namespace = dict(rule.namespace())
-        namespace.update(w_max=self.w_max, psp_amplitude=self.psp_amplitude)
+        namespace.update(w_max=self.w_max, psp_amplitude=self.psp_amplitude,
+                         weight_sum=self.weight_sum or 0.0)
         synapses = Synapses(
             exc, output, model="w : 1\n" + rule.equations(),
             on_pre="v_post += w * psp_amplitude\n" + rule.on_pre(), on_post=rule.on_post(),
@@ -493,6 +496,17 @@ class RewardReadout:
             synapses.run_regularly("eligibility_value = 0\neligibility_time = t",
                                    dt=pres.slot_duration, when="start", order=2,
                                    name=f"{self.name}_eligibility_reset")
+
+        if self.weight_sum is not None:
+            # As the excitatory layer's input: once per slot, while learning, every output's
+            # input weights are scaled to sum to weight_sum (two passes over the synapses).
+            synapses.run_regularly("input_weight_sum_post += w", dt=pres.slot_duration,
+                                   when="start", order=3, name=f"{self.name}_weight_sum")
+            synapses.run_regularly(
+                "w = w * (int(not plastic_post) + int(plastic_post) * weight_sum"
+                " / (input_weight_sum_post + int(input_weight_sum_post == 0)))",
+                dt=pres.slot_duration, when="start", order=4, name=f"{self.name}_normalise",
+            )
 
         lateral = Synapses(output, output, on_pre=_LATERAL, name=f"{self.name}_lateral",
                            namespace={"lateral_inhibition": self.lateral_inhibition,
@@ -527,7 +541,8 @@ class RewardReadout:
         for name in ("tau_membrane", "refractory"):
             values[f"{name}_ms"] = float(getattr(self, name) / ms)
         for name in ("n_per_class", "n_classes", "w_max", "w_init_min", "w_init_max",
-                     "reward_amount", "punishment_amount", "reward_policy", "episodic", "name"):
+                     "reward_amount", "punishment_amount", "reward_policy", "episodic", "weight_sum",
+                     "name"):
             values[name] = getattr(self, name)
         return values
 

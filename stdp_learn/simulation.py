@@ -333,6 +333,9 @@ class RuntimeSimulator(_Simulator):
 
     device_name = "runtime"
 
+    def use_results_directory(self, name):
+        """Runtime mode keeps results in memory: nothing to do."""
+
     def _ensure_built(self, delays):
         if get_device() is not brian2.devices.all_devices["runtime"]:
             # a compiled build elsewhere switched the global device: switch back, and that
@@ -448,8 +451,30 @@ class StandaloneSimulator(_Simulator):
             array = np.asarray(value, dtype=variable.dtype)
             run_args[key] = Quantity(array, dim=variable.dim)
         device = get_device()
-        device.run(directory=str(self.build_dir), with_output=False, run_args=run_args)
-        device.delete(code=False, data=False, run_args=True, directory=False)
+        device.run(directory=str(self.build_dir), results_directory=self._results_directory,
+                   with_output=False, run_args=run_args)
+        if not self._parallel:
+            device.delete(code=False, data=False, run_args=True, directory=False)
+
+    _results_directory = "results"
+    _parallel = False
+
+    def use_results_directory(self, name):
+        """Write this process's results to `name` inside the build folder (parallel runs)."""
+        if self._parallel:
+            self._results_directory = name
+
+    def prepare_parallel(self):
+        """Let forked processes run the program side by side, each with its own results."""
+        self._parallel = True
+
+    def finish_parallel(self):
+        """Remove the input files and results the parallel runs left behind."""
+        self._parallel = False
+        for path in (self.build_dir / "static_arrays").glob("init_*"):
+            path.unlink(missing_ok=True)
+        for path in self.build_dir.glob("results_*"):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def make_simulator(device, n_input, n_neurons, params, rule, n_slots, build_root=None,

@@ -99,3 +99,13 @@ def test_learns_mnist_digits_well_above_chance(mnist_dir, build_root):
     accuracy = model.score(data.X_test[:1000], data.y_test[:1000])
     print(f"accuracy after 2,000 images: {accuracy:.3f}")
     assert accuracy >= 0.60
+
+
+def test_parallel_transform_equals_sequential(small_model, sample):
+    small_model.chunk_size = 15  # several chunks from few images
+    try:
+        one = small_model.transform(sample.X_test[:40], n_jobs=1)
+        two = small_model.transform(sample.X_test[:40], n_jobs=2)
+    finally:
+        del small_model.chunk_size
+    np.testing.assert_array_equal(one, two)
