@@ -227,9 +227,10 @@ class DiehlCook2015:
                 raise ConfigError(f"{name} must be a positive whole number, got {value!r}")
         if self.labelling not in _LABELLING:
             raise ConfigError(f"labelling must be one of {_LABELLING}, got {self.labelling!r}")
-        if self.device not in ("auto", "runtime", "cpp_standalone"):
+        if self.device not in ("auto", "runtime", "cpp_standalone", "cuda_standalone"):
             raise ConfigError(
-                f"device must be 'auto', 'runtime' or 'cpp_standalone', got {self.device!r}"
+                f"device must be 'auto', 'runtime', 'cpp_standalone' or 'cuda_standalone', "
+                f"got {self.device!r}"
             )
         params = (self.params if self.params is not None else NetworkParams()).validate()
         rule = (self.rule if self.rule is not None else PairSTDP()).validate()

@@ -405,6 +405,10 @@ class RewardReadout:
                               f"{self.w_init_min}, {self.w_init_max}, {self.w_max}")
         if not float(self.v_threshold) > float(self.v_reset):
             raise ConfigError(f"{owner}.v_threshold must lie above v_reset")
+        if self.weight_sum is not None:
+            _check_number(owner, "weight_sum", self.weight_sum, positive=True)
+        if not isinstance(self.episodic, bool):
+            raise ConfigError(f"{owner}.episodic must be True or False, got {self.episodic!r}")
         if self.reward_policy not in REWARD_POLICIES:
             raise ConfigError(f"{owner}.reward_policy must be one of {REWARD_POLICIES}, "
                               f"got {self.reward_policy!r}")

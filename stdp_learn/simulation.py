@@ -32,6 +32,7 @@ import numpy as np
 import brian2
 from brian2 import Quantity, get_device, second, set_device
 
+from .config import ConfigError
 from .network import NetworkHandle, build_network
 
 __all__ = [
@@ -477,11 +478,29 @@ class StandaloneSimulator(_Simulator):
             shutil.rmtree(path, ignore_errors=True)
 
 
+def _refuse_cuda():
+    try:
+        import brian2cuda  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            "device 'cuda_standalone' needs the brian2cuda package and an NVIDIA GPU; "
+            "brian2cuda pins brian2 versions other than the 2.9 this package runs on, "
+            "so use 'cpp_standalone' (compiled C++, the default) or 'runtime'"
+        ) from None
+    raise ConfigError(
+        "brian2cuda is installed, but this version of stdp_learn drives only the C++ "
+        "standalone device (it seeds and loads delays through C++ code brian2cuda does "
+        "not generate); use 'cpp_standalone'"
+    )
+
+
 def make_simulator(device, n_input, n_neurons, params, rule, n_slots, build_root=None,
                    extensions=()):
     """Return the simulator for ``device``: "runtime", "cpp_standalone" or "auto"."""
     if device == "auto":
         device = "cpp_standalone" if compiler_available() else "runtime"
+    if device == "cuda_standalone":
+        _refuse_cuda()
     if device == "runtime":
         return RuntimeSimulator(n_input, n_neurons, params, rule, n_slots, extensions)
     if device == "cpp_standalone":

@@ -26,7 +26,7 @@ import numpy as np
 __all__ = ["build_parser", "main"]
 
 _DATASETS = ("mnist", "mnist-sample")
-_DEVICES = ("auto", "cpp_standalone", "runtime")
+_DEVICES = ("auto", "cpp_standalone", "runtime", "cuda_standalone")
 
 
 class UsageError(Exception):

@@ -56,3 +56,16 @@ def test_sample_run_writes_the_run_folder(tmp_path, build_root, monkeypatch):
     assert sum(map(sum, metrics["confusion_matrix"])) + metrics["no_answer"] == 200
     for name in ("model.npz", "receptive_fields.png", "confusion.png"):
         assert (out / name).stat().st_size > 0
+
+
+def test_cuda_without_brian2cuda_gives_a_clear_message(tmp_path, capsys):
+    pytest.importorskip("brian2")
+    try:
+        import brian2cuda  # noqa: F401
+        pytest.skip("brian2cuda is installed here")
+    except ImportError:
+        pass
+    status = main(["mnist-sample", "--device", "cuda_standalone", "--train-size", "10",
+                   "--output", str(tmp_path / "r"), "--no-progress"])
+    assert status == 2
+    assert "brian2cuda" in capsys.readouterr().err
