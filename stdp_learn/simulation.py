@@ -494,18 +494,23 @@ def _refuse_cuda():
     )
 
 
+def check_device(device) -> str:
+    """Return the device that `device` names on this machine, or raise `ConfigError`."""
+    if device == "auto":
+        return "cpp_standalone" if compiler_available() else "runtime"
+    if device == "cuda_standalone":
+        _refuse_cuda()
+    if device == "cpp_standalone" and not compiler_available():
+        raise ConfigError("device 'cpp_standalone' needs a C++ compiler (g++ or clang++); use 'runtime'")
+    if device not in ("runtime", "cpp_standalone"):
+        raise ConfigError(f"unknown device {device!r}; choose 'auto', 'runtime' or 'cpp_standalone'")
+    return device
+
+
 def make_simulator(device, n_input, n_neurons, params, rule, n_slots, build_root=None,
                    extensions=()):
     """Return the simulator for ``device``: "runtime", "cpp_standalone" or "auto"."""
-    if device == "auto":
-        device = "cpp_standalone" if compiler_available() else "runtime"
-    if device == "cuda_standalone":
-        _refuse_cuda()
+    device = check_device(device)
     if device == "runtime":
         return RuntimeSimulator(n_input, n_neurons, params, rule, n_slots, extensions)
-    if device == "cpp_standalone":
-        if not compiler_available():
-            raise RuntimeError("device 'cpp_standalone' needs a C++ compiler (g++ or clang++)")
-        return StandaloneSimulator(n_input, n_neurons, params, rule, n_slots, extensions,
-                                   build_root)
-    raise ValueError(f"unknown device {device!r}; choose 'auto', 'runtime' or 'cpp_standalone'")
+    return StandaloneSimulator(n_input, n_neurons, params, rule, n_slots, extensions, build_root)

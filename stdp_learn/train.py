@@ -159,7 +159,9 @@ def run(args, stop_request=None) -> dict:
     data = load_dataset(args.dataset, args.data_dir)
     X_train, y_train = data.X_train[: args.train_size], data.y_train[: args.train_size]
     X_test, y_test = data.X_test[: args.test_size], data.y_test[: args.test_size]
-    checkpoint = None
+    from .simulation import check_device
+
+    check_device(args.device)  # before anything is written
     if args.resume is None:
         output = _prepare_output(args)
         saved = {name: getattr(args, name) for name in _SAVED_ARGS}
