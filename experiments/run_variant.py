@@ -41,7 +41,7 @@ def build_parser():
     parser.add_argument("--labelling", choices=("training", "frozen"), default="training")
     parser.add_argument("--labelling-window", type=int, default=10_000)
     parser.add_argument("--spike-lockout-ms", type=float, default=0.0)
-    parser.add_argument("--integration-method", default="euler")
+    parser.add_argument("--integration-method", default="exponential_euler")
     parser.add_argument("--dt-ms", type=float, default=0.5)
     parser.add_argument("--min-spikes", type=int, default=5)
     parser.add_argument("--max-rate-hz", type=float, default=63.75)
