@@ -24,8 +24,10 @@ for 32-bit floating point, ``E_AC = 0.9 pJ`` (one addition) and ``E_MAC = 4.6 pJ
 (3.7 pJ multiplication + 0.9 pJ addition).  These are arithmetic costs only: memory
 access, which dominates on real hardware, is left out on both sides.
 
-Everything here is plain numpy and returns JSON-safe values (Python ints, floats and
-dicts), so a report can go straight into ``metrics.json``.
+The arithmetic is plain numpy; Brian2 is imported only to read default parameters and
+to check the unit of an energy given as a quantity.  Every function returns JSON-safe
+values (Python ints, floats and dicts), so a report can go straight into
+``metrics.json``.
 
 Examples
 --------
@@ -237,6 +239,19 @@ def synaptic_operations(layer_spikes, n_input, n_neurons, *, per_image=False) ->
     return out
 
 
+def _joules(value, name) -> float:
+    """Return an energy (a Brian2 quantity, or a number of joules) as float joules."""
+    if getattr(value, "dim", None) is not None and not value.dim.is_dimensionless:
+        from brian2 import get_dimensions, joule
+
+        if get_dimensions(value) != get_dimensions(joule):
+            raise ValueError(f"{name} must be an energy (for example 0.9 * pjoule), got {value!r}")
+    joules = float(value)
+    if not np.isfinite(joules) or joules <= 0:
+        raise ValueError(f"{name} must be a positive energy in joules, got {value!r}")
+    return joules
+
+
 def _seconds(value) -> float:
     """Return a Brian2 time quantity (or a plain number of seconds) as float seconds."""
     return float(value)
@@ -368,7 +383,8 @@ def memory_bytes(n_input, n_neurons, *, params=None, rule=None, n_slots=None,
     delay_steps = int(np.ceil(delay_max / dt - 1e-9))
 
     def queue(n_synapses, n_sources, ring_steps):
-        return n_synapses * 2 * _INT + n_sources * _VECTOR_HEADER + (ring_steps + 1) * _VECTOR_HEADER
+        headers = (n_sources + ring_steps + 1) * _VECTOR_HEADER
+        return n_synapses * 2 * _INT + headers
 
     in_flight = input_spikes_per_image / presentation_time * n_neurons * delay_max / 2
     queues = queue(n_plastic, n_input, delay_steps) + int(round(in_flight)) * _INT
@@ -423,8 +439,9 @@ def energy_estimate(synops_per_image, n_input, n_neurons, e_ac=E_AC_JOULES,
         Input neurons (pixels per image).
     n_neurons : int
         Excitatory neurons.
-    e_ac, e_mac : float
-        Energy of one accumulate and of one multiply-accumulate, in joules.
+    e_ac, e_mac : float or Quantity
+        Energy of one accumulate and of one multiply-accumulate: a Brian2 energy, or a
+        number of joules.
 
     Returns
     -------
@@ -450,17 +467,15 @@ def energy_estimate(synops_per_image, n_input, n_neurons, e_ac=E_AC_JOULES,
     synops = float(synops_per_image)
     if not np.isfinite(synops) or synops < 0:
         raise ValueError(f"synops_per_image must be a number >= 0, got {synops_per_image!r}")
-    for name, value in (("e_ac", e_ac), ("e_mac", e_mac)):
-        if not np.isfinite(float(value)) or float(value) <= 0:
-            raise ValueError(f"{name} must be a positive energy in joules, got {value!r}")
+    e_ac, e_mac = _joules(e_ac, "e_ac"), _joules(e_mac, "e_mac")
     macs = _positive_int(n_input, "n_input") * _positive_int(n_neurons, "n_neurons")
-    snn = synops * float(e_ac)
-    ann = macs * float(e_mac)
+    snn = synops * e_ac
+    ann = macs * e_mac
     return {
         "synops_per_image": synops,
         "macs_per_image": int(macs),
-        "e_ac_joules": float(e_ac),
-        "e_mac_joules": float(e_mac),
+        "e_ac_joules": e_ac,
+        "e_mac_joules": e_mac,
         "snn_joules_per_image": snn,
         "ann_joules_per_image": ann,
         "snn_to_ann_ratio": snn / ann,
@@ -482,13 +497,14 @@ def efficiency_report(layer_spikes, n_input, n_neurons, *, params=None, rule=Non
         As for `memory_bytes`; the measured mean input spikes per image set the
         estimate of the spikes in flight (an overestimate when images were retried,
         since retried images spread their spikes over more slots).
-    e_ac, e_mac : float
-        As for `energy_estimate`, in joules.
+    e_ac, e_mac : float or Quantity
+        As for `energy_estimate`.
 
     Returns
     -------
     dict
-        ``"n_input"``, ``"n_neurons"``, ``"n_images"``; ``"spikes_per_image"``: mean spikes of each layer;
+        ``"n_input"``, ``"n_neurons"``, ``"n_images"``; ``"spikes_per_image"``: mean
+        spikes of each layer;
         ``"synaptic_operations_per_image"``: `synaptic_operations` without the count
         of images; ``"energy"``: `energy_estimate` of the total; ``"memory_bytes"``:
         `memory_bytes`.
@@ -547,7 +563,8 @@ def summary_line(report) -> str:
         f"cost per image: {operations['total']:.3g} SynOps ({100 * share:.1f}% input->exc, "
         f"{operations['events_per_input_synapse']:.3g} input spikes per pixel), "
         f"{_si(energy['snn_joules_per_image'], 'J')} at {energy['e_ac_joules'] * 1e12:.2g} pJ/op "
-        f"vs {_si(energy['ann_joules_per_image'], 'J')} for a dense {report['n_input']}x{report['n_neurons']} layer "
+        f"vs {_si(energy['ann_joules_per_image'], 'J')} for a dense "
+        f"{report['n_input']}x{report['n_neurons']} layer "
         f"at {energy['e_mac_joules'] * 1e12:.2g} pJ/MAC ({energy['snn_to_ann_ratio']:.2g}x); "
         f"state {_si(memory['total'], 'B')} (weights {_si(memory['weights'], 'B')})"
     )

@@ -71,9 +71,12 @@ class PairSTDP:
 
     On a presynaptic spike the weight is depressed by ``nu_pre * post1``; on a
     postsynaptic spike it is potentiated by ``nu_post * pre * post2``, and clipped to
-    ``[0, w_max]``.  With one pre and one post spike at ``dt = t_post - t_pre``, the
-    weight changes by ``nu_post * exp(-dt / tau_pre)`` for ``dt > 0`` and by
-    ``-nu_pre * exp(dt / tau_post1)`` for ``dt < 0``.
+    ``[0, w_max]``.  ``post2`` is read before the spike that triggers the update, so
+    potentiation needs an earlier postsynaptic spike (a triplet-like rule): with a
+    presynaptic spike at ``t_pre`` and postsynaptic spikes at ``t_prev < t_post``, the
+    weight grows by ``nu_post * exp(-(t_post - t_pre) / tau_pre) * exp(-(t_post - t_prev)
+    / tau_post2)``; a presynaptic spike at ``dt = t_pre - t_post > 0`` after a
+    postsynaptic spike depresses by ``nu_pre * exp(-dt / tau_post1)``.
 
     Parameters
     ----------

@@ -663,7 +663,7 @@ def plot_efficiency_tradeoff(presentation_time_ms, accuracy, synops=None, ax=Non
     if synops is not None:
         for x_value, y_value, time_ms in zip(x, 100 * accuracy, times_ms):
             ax.annotate(
-                f"{time_ms:g} ms",
+                f"{time_ms:.0f} ms",
                 (x_value, y_value),
                 textcoords="offset points",
                 xytext=(4, 4),
@@ -784,7 +784,9 @@ def plot_synaptic_operations(operations, labels, ax=None) -> Axes:
         ax.bar(positions + (k - 1) * width, heights, width=width,
                label=projection.replace("_", "\u2192"))
     ax.set_yscale("log")
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high * 30)  # headroom for the legend above the bars
     ax.set_xticks(positions, labels)
     ax.set_ylabel("synaptic operations per image")
-    ax.legend()
+    ax.legend(loc="upper center", ncols=len(projections))
     return ax

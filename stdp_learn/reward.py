@@ -32,7 +32,8 @@ tau_reward``, and clips.  Between spikes and rewards this is exact; a jump of ``
 fraction ``update_interval / tau_product`` of its effect (0.6 % with the defaults, 4.5 %
 with ``tau_eligibility`` = 25 ms).  The cost is one pass over the synapses per interval
 (500 per 500 ms slot), against one per time step for a clock-driven ``dw/dt`` (5,000 per
-slot at dt = 0.1 ms) that would in addition need a clipping pass of its own.
+slot at dt = 0.1 ms) that would in addition need a clipping pass of its own, and could
+not be one of the rule's equations anyway: the network declares the weight ``w : 1``.
 
 References
 ----------
@@ -40,9 +41,9 @@ Izhikevich, E. M. (2007). Solving the distal reward problem through linkage of S
 dopamine signaling. Cerebral Cortex 17:2443-2452.
 Florian, R. V. (2007). Reinforcement learning through modulation of spike-timing-dependent
 synaptic plasticity. Neural Computation 19:1468-1502.
-Mozafari, M., Ganjtabesh, M., Nowzari-Dalini, A., Thorpe, S. J. & Masquelier, T. (2018).
-Combining STDP and reward-modulated STDP in deep convolutional spiking neural networks
-for digit recognition. Pattern Recognition 94:87-95.
+Mozafari, M., Kheradpisheh, S. R., Masquelier, T., Nowzari-Dalini, A. & Ganjtabesh, M.
+(2018). First-spike-based visual categorization using reward-modulated STDP. IEEE
+Transactions on Neural Networks and Learning Systems 29:6178-6190.
 """
 from __future__ import annotations
 
@@ -68,23 +69,26 @@ __all__ = ["RewardSTDP", "RewardReadout", "REWARD_POLICIES"]
 
 # Nearest-spike pair traces in closed form, as in `PairSTDP`: a trace is exp(-(time since
 # the spike) / tau), with the exponent capped at 40 time constants.  The eligibility trace
-# is stored as its value just after its last change and the time of that change.
+# c is stored as its value just after its last change and the time of that change, so it
+# costs nothing between spikes; `eligibility` is its value now.
 _ELIGIBILITY = """
 last_pre_arrival : second      # last presynaptic arrival
 eligibility_value : 1          # c just after its last change
 eligibility_time : second      # when c last changed
-eligibility = eligibility_value * exp(-clip((t - eligibility_time) / tau_eligibility, 0, 40)) : 1  # c
+eligibility = eligibility_value * exp(-clip((t - eligibility_time) / tau_eligibility, 0, 40)) : 1
 """
 
 # A presynaptic arrival after a postsynaptic spike (post before pre) adds -a_minus * x_post;
-# a postsynaptic spike after an arrival (pre before post) adds a_plus * x_pre.
+# a postsynaptic spike after an arrival (pre before post) adds a_plus * (x_pre - x_target).
 _ON_PRE = """
-eligibility_value = eligibility - a_minus * exp(-clip((t - lastspike_post) / tau_minus, 0, 40)) * int(plastic_post)
+post_trace = exp(-clip((t - lastspike_post) / tau_minus, 0, 40))
+eligibility_value = eligibility - a_minus * post_trace * int(plastic_post)
 eligibility_time = t
 last_pre_arrival = t
 """
 _ON_POST = """
-eligibility_value = eligibility + a_plus * (exp(-clip((t - last_pre_arrival) / tau_plus, 0, 40)) - x_target) * int(plastic_post)
+pre_trace = exp(-clip((t - last_pre_arrival) / tau_plus, 0, 40))
+eligibility_value = eligibility + a_plus * (pre_trace - x_target) * int(plastic_post)
 eligibility_time = t
 """
 # The integral of learning_rate * d * c over the next update interval, both decaying.
@@ -92,7 +96,7 @@ _WEIGHT_UPDATE = (
     "w = clip(w + learning_rate * reward_post * eligibility * interval_integral"
     " * int(plastic_post), 0, w_max)"
 )
-_REWARD_EQUATION = "dreward/dt = -reward / tau_reward : 1  # neuromodulator d (read as reward_post)\n"
+_REWARD_EQUATION = "dreward/dt = -reward / tau_reward : 1  # neuromodulator d\n"
 
 
 @dataclass(frozen=True)
@@ -100,11 +104,12 @@ class RewardSTDP:
     """Reward-modulated pair STDP with an eligibility trace (Izhikevich 2007).
 
     Every pre/post pairing adds the pair-STDP amount to the synapse's eligibility trace
-    ``c``, which decays with ``tau_eligibility``: ``a_plus * exp(-lag / tau_plus)`` when
-    the postsynaptic spike follows the nearest arrival by ``lag``, ``-a_minus * exp(-lag /
-    tau_minus)`` when an arrival follows the latest postsynaptic spike.  The weight changes
-    continuously by ``dw/dt = learning_rate * d * c`` and is clipped to ``[0, w_max]``,
-    where ``d`` is the postsynaptic neuron's neuromodulator ``reward``.
+    ``c``, which decays with ``tau_eligibility``: ``a_plus * (exp(-lag / tau_plus) -
+    x_target)`` when the postsynaptic spike follows the nearest arrival by ``lag``,
+    ``-a_minus * exp(-lag / tau_minus)`` when an arrival follows the latest postsynaptic
+    spike.  The weight changes continuously by ``dw/dt = learning_rate * d * c`` and is
+    clipped to ``[0, w_max]``, where ``d`` is the postsynaptic neuron's neuromodulator
+    ``reward``.
 
     A positive ``d`` after a causal pair potentiates, a negative one depresses, and
     without ``d`` the weight stays.  A reward ``R`` given with the eligibility at ``c``
@@ -130,6 +135,10 @@ class RewardSTDP:
         pre) windows (20 ms each).
     a_plus, a_minus : float
         Eligibility added by a pair at zero lag (1.0 each).
+    x_target : float
+        Subtracted from the presynaptic trace at a postsynaptic spike (0: plain pair
+        STDP).  Above 0, inputs that were silent before the spike get a negative trace,
+        as in the paper's eq. 3 form of `PairSTDP` ("power_law").
     tau_eligibility : Quantity
         Decay of the eligibility trace (1 s as Izhikevich 2007; 25 ms gives Florian's
         MSTDPET).
@@ -171,6 +180,7 @@ class RewardSTDP:
                         non_negative=True)
         for name in ("a_plus", "a_minus"):
             _check_number("RewardSTDP", name, getattr(self, name), non_negative=True)
+        _check_number("RewardSTDP", "x_target", self.x_target)
         return self
 
     @property
@@ -255,7 +265,8 @@ _OUTPUT_RESET = """
 v = v_reset
 presenting = t - slot_start < presentation_time
 rewarded = plastic and label >= 0 and presenting{first_only}
-reward += int(rewarded) * (reward_amount * int(output_class == label) - punishment_amount * int(output_class != label))
+right = output_class == label
+reward += int(rewarded) * (reward_amount * int(right) - punishment_amount * int(not right))
 presentation_spikes += int(presenting)
 """
 # The spike that set first_answer in this very time step (ties included).
@@ -265,7 +276,8 @@ _FIRST_ONLY = " and t - first_answer < 0.5 * dt"
 # the time of the readout's answer in every output (itself included).
 _LATERAL = """
 v_post -= lateral_inhibition * int(i != j)
-first_answer_post = first_answer_post + (t - first_answer_post) * int(first_answer_post < slot_start_post and t - slot_start_post < presentation_time)
+unanswered = first_answer_post < slot_start_post and t - slot_start_post < presentation_time
+first_answer_post = first_answer_post + (t - first_answer_post) * int(unanswered)
 """
 
 
@@ -289,7 +301,9 @@ class RewardReadout:
     ``w`` raises the membrane potential by ``w * psp_amplitude``).  Output ``o`` answers
     for class ``o // n_per_class``.  Each output spike lowers the potential of every other
     output by ``lateral_inhibition`` (winner-take-all).  The potential is set back to rest
-    at the start of every slot.
+    at the start of every slot.  While learning, every output's input weights are scaled
+    to sum to ``weight_sum`` at the start of every slot, as the excitatory layer's are:
+    potentiating some inputs then weakens the others, which makes the outputs selective.
 
     Reward policy
     -------------
@@ -302,6 +316,12 @@ class RewardReadout:
     "every_spike" every spike is.  Only the firing neuron is rewarded or punished, and its
     eligibility comes from its own spikes, so credit goes to the synapses that made it fire.
     Presentations that are shown again (the low-activity retry) are judged like any other.
+    With ``episodic`` (default) the neuromodulator and the eligibility traces are cleared
+    at the start of every slot, so that a reward never reaches the next image's spikes.
+
+    Cost: the weight update passes over the ``n_neurons * n_outputs`` synapses every
+    ``rule.update_interval`` (500 times per 500 ms slot); normalisation and the episodic
+    reset add three passes per slot; the rest happens at spikes.
 
     The prediction for an image is the class whose outputs fired most during its accepted
     presentation (ties to the lowest class, -1 when no output fired).
@@ -320,8 +340,11 @@ class RewardReadout:
     n_classes : int
         Number of classes (10).
     rule : RewardSTDP
-        Rule of the excitatory -> output synapses.  The default has short windows for a
-        readout: potentiation window 50 ms, no depression term, eligibility decay 50 ms.
+        Rule of the excitatory -> output synapses.  The default is made for a readout
+        whose reward comes with the spike it judges: potentiation window (tau_plus) 50 ms,
+        as the inputs a few tens of ms before an output spike drove it; no depression
+        term (a_minus = 0), since inputs after the answer carry the same class; eligibility
+        decay 50 ms; learning rate 2 / s.
     v_rest, v_reset, v_threshold : Quantity
         Resting, reset and threshold potentials of the outputs (-65, -65, -55 mV).
     tau_membrane : Quantity
@@ -329,7 +352,8 @@ class RewardReadout:
     refractory : Quantity
         Refractory period of the outputs (5 ms).
     psp_amplitude : Quantity
-        Potential step of a synapse of weight 1 (4 mV).
+        Potential step of a synapse of weight 1 (20 mV; with weight_sum 10 over 100
+        excitatory neurons a fresh output needs about five input spikes to fire).
     lateral_inhibition : Quantity
         Potential step of every other output when one fires (20 mV).
     w_max : float
@@ -340,6 +364,10 @@ class RewardReadout:
         Neuromodulator delivered for a right and a wrong answer (1, 1).
     reward_policy : {"first_spike", "every_spike"}
         Which output spikes are judged (above).
+    episodic : bool
+        Clear the neuromodulator and eligibility at every slot start (above).
+    weight_sum : float or None
+        Target sum of every output's input weights (10); None turns normalisation off.
     name : str
         Prefix of the Brian2 objects: ``{name}_output`` (neurons), ``{name}_input``
         (synapses from the excitatory layer), ``{name}_lateral``, ``{name}_responses``.
@@ -373,9 +401,12 @@ class RewardReadout:
     weight_sum: float | None = 10.0
     name: str = "readout"
 
-    time_variables = ("lastspike", "first_answer") + RewardSTDP.time_variables
-
     # -- configuration ------------------------------------------------------------------
+    @property
+    def time_variables(self) -> tuple:
+        """Return the names of carried variables that hold times."""
+        return ("lastspike", "first_answer") + tuple(self.rule.time_variables)
+
     @property
     def n_outputs(self) -> int:
         """Return the number of output neurons."""
@@ -457,7 +488,8 @@ class RewardReadout:
         n_out = self.n_outputs
         exc, schedule = handle["exc"], handle["schedule"]
 
-        reset = _OUTPUT_RESET.format(first_only=_FIRST_ONLY if self.reward_policy == "first_spike" else "")
+        first_only = _FIRST_ONLY if self.reward_policy == "first_spike" else ""
+        reset = _OUTPUT_RESET.format(first_only=first_only)
         output = NeuronGroup(
             n_out, _OUTPUT_MODEL + rule.reward_equations(),
             threshold="v > v_threshold", reset=reset, refractory=self.refractory,
@@ -545,8 +577,8 @@ class RewardReadout:
         for name in ("tau_membrane", "refractory"):
             values[f"{name}_ms"] = float(getattr(self, name) / ms)
         for name in ("n_per_class", "n_classes", "w_max", "w_init_min", "w_init_max",
-                     "reward_amount", "punishment_amount", "reward_policy", "episodic", "weight_sum",
-                     "name"):
+                     "reward_amount", "punishment_amount", "reward_policy", "episodic",
+                     "weight_sum", "name"):
             values[name] = getattr(self, name)
         return values
 
@@ -567,7 +599,8 @@ class RewardReadout:
         """Return the spikes of each class's outputs, shape (n_images, n_classes)."""
         counts = np.asarray(counts)
         if counts.ndim != 2 or counts.shape[1] != self.n_outputs:
-            raise ValueError(f"counts must have shape (n_images, {self.n_outputs}), got {counts.shape}")
+            raise ValueError(
+                f"counts must have shape (n_images, {self.n_outputs}), got {counts.shape}")
         return counts.reshape(counts.shape[0], self.n_classes, self.n_per_class).sum(axis=2)
 
     def predict(self, counts) -> np.ndarray:

@@ -20,6 +20,7 @@ weights and state through ``device.run(run_args=...)``, without recompiling.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -404,7 +405,14 @@ class StandaloneSimulator(_Simulator):
         if StandaloneSimulator._active_owner is self and get_device() is standalone:
             return
         start = time.perf_counter()
+        previous = StandaloneSimulator._active_owner
+        if previous is not None:
+            previous.handle = None  # it rebuilds when it runs again
+        self.handle = None
         standalone.reinit()
+        # Objects of an earlier build still alive keep their names, and the new ones would
+        # be renamed (input_1, ...), changing every file of the cached build: free them.
+        gc.collect()
         self.build_dir.mkdir(parents=True, exist_ok=True)
         set_device("cpp_standalone", directory=str(self.build_dir), build_on_run=False)
         # Ctrl-C must kill the program, not end the block early with partial results

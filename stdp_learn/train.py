@@ -150,6 +150,7 @@ def _peak_memory_mb():
 def run(args, stop_request=None) -> dict:
     """Train and evaluate as `args` says; return the metrics written to metrics.json."""
     from . import DiehlCook2015, load_dataset
+    from .efficiency import efficiency_report
     from .metrics import accuracy, confusion_matrix, no_answer_count
 
     if args.resume is not None:
@@ -186,7 +187,7 @@ def run(args, stop_request=None) -> dict:
     train_seconds = time.perf_counter() - started
 
     test_started = time.perf_counter()
-    counts = model.transform(X_test)
+    counts, test_log = model.transform(X_test, return_log=True)
     test_seconds = time.perf_counter() - test_started
     predictions = model.predict_from_counts(counts)
     predictions_pw = model.predict_from_counts(counts, "proportion_weighting")
@@ -217,6 +218,11 @@ def run(args, stop_request=None) -> dict:
         "training_warnings": log.warnings,
         "peak_memory_mb": _peak_memory_mb(),
     }
+    if len(X_test):
+        metrics["efficiency"] = efficiency_report(
+            test_log.layer_spikes, model.n_input_, model.n_neurons,
+            params=model.params, rule=model.rule, n_slots=model.block_size,
+        )
     model.save(output / "model.npz")
     np.save(output / "test_counts.npy", counts)
     _write_figures(model, y_test, predictions, output, data.X_train.shape[1:])
@@ -267,6 +273,10 @@ def main(argv=None) -> int:
         f"test accuracy {metrics['accuracy']:.4f} ({metrics['test_size']} images); "
         f"training {metrics['images_per_second']:.1f} images/s; results in {metrics['output']}"
     )
+    if "efficiency" in metrics:
+        from .efficiency import summary_line
+
+        print(summary_line(metrics["efficiency"]))
     return 0
 
 

@@ -25,7 +25,7 @@ def test_notebook_is_stored_without_outputs(path):
     for number, cell in enumerate(notebook.cells):
         if cell.cell_type == "code":
             assert cell.outputs == [], f"{path.name}: cell {number} holds outputs"
-            assert cell.execution_count is None, f"{path.name}: cell {number} has an execution count"
+            assert cell.execution_count is None, f"{path.name}: cell {number} was executed"
     assert notebook.metadata.get("kernelspec", {}).get("name") == "python3"
 
 

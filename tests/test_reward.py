@@ -61,7 +61,7 @@ def _numpy_target_and_time_step():
 # -- one synapse ------------------------------------------------------------------------------
 
 def one_synapse(rule, pre_ms, post_ms, *, rewards=(), plastic=True, w_start=0.5, w_max=1.0):
-    """Return (network, synapse) for one synapse with the given spikes; rewards is ((ms, R), ...)."""
+    """Return (network, synapse) for one synapse; `rewards` holds (time in ms, amount) pairs."""
     end_ms = max(list(pre_ms) + list(post_ms) + [r[0] for r in rewards]) + 1.0
     fires = np.zeros(int(round(end_ms / float(DT / ms))) + 1)
     fires[np.round(np.asarray(post_ms) / float(DT / ms)).astype(int)] = 1.0
