@@ -14,9 +14,12 @@ With ``--frozen-pass`` the readout goes over the training images a second time o
 features (input rates zero, theta fixed), and the labels are assigned from the responses
 of that pass.
 
-    STDP_LEARN_DATA=/path/to/mnist python experiments/rstdp_readout.py --train-size 1000 --seed 0
+    STDP_LEARN_DATA=/path/to/mnist python experiments/rstdp_readout.py --train-size 2000 --seed 0
 
-Keep the sizes small on a shared machine: 1,000 training images take a few minutes.
+With the compiled device 2,000 training images take about a minute, plus a compile.
+Measured (seed 0, 100 neurons, 30 outputs, first 2,000 training and 1,000 test images,
+cpp_standalone): label assignment 68.8 %, R-STDP readout 67.2 %; with ``--frozen-pass``
+66.1 % and 63.0 %.
 """
 from __future__ import annotations
 

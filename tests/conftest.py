@@ -32,3 +32,11 @@ def mnist_dir():
 
 
 needs_compiler = pytest.mark.skipif(not compiler_available(), reason="no C++ compiler for cpp_standalone")
+
+
+def use_runtime_device():
+    """Switch Brian2 back to runtime mode after tests that compiled a network."""
+    from stdp_learn.simulation import StandaloneSimulator
+
+    brian2.set_device("runtime")
+    StandaloneSimulator._active_owner = None

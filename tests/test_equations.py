@@ -42,6 +42,7 @@ from stdp_learn.equations import (
     excitatory_threshold,
     inhibitory_equations,
 )
+from conftest import use_runtime_device
 
 # A test-only parameter: the conductance each neuron's ge is held at.
 DRIVE = Equations("g_drive : 1 (constant)")
@@ -53,6 +54,7 @@ METHOD = "exponential_euler"
 def _numpy_target():
     """Run in Brian2's runtime mode with numpy code generation, then restore the setting."""
     previous = prefs.codegen.target
+    use_runtime_device()
     prefs.codegen.target = "numpy"
     yield
     prefs.codegen.target = previous

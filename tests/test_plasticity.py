@@ -30,6 +30,7 @@ from brian2 import (
 
 from stdp_learn.config import ConfigError
 from stdp_learn.plasticity import WEIGHT_DEPENDENCES, PairSTDP
+from conftest import use_runtime_device
 
 DT = 0.1 * ms
 TAU_PRE, TAU_POST1, TAU_POST2 = 20.0, 20.0, 40.0  # ms, PairSTDP's defaults
@@ -40,6 +41,7 @@ LONG_AGO = -1e4 * second  # "never spiked", as the simulators initialise spike t
 @pytest.fixture(autouse=True)
 def _numpy_target():
     previous = prefs.codegen.target
+    use_runtime_device()
     prefs.codegen.target = "numpy"
     yield
     prefs.codegen.target = previous

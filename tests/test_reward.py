@@ -22,6 +22,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from brian2 import (
+    Clock,
     Network,
     NeuronGroup,
     SpikeGeneratorGroup,
@@ -43,7 +44,7 @@ from stdp_learn.plasticity import PairSTDP
 from stdp_learn.reward import RewardReadout, RewardSTDP
 from stdp_learn.simulation import RuntimeSimulator, StandaloneSimulator
 
-from conftest import needs_compiler
+from conftest import needs_compiler, use_runtime_device
 
 DT = 0.1 * ms
 LONG_AGO = -1e4 * second  # "never", as the simulators initialise spike times
@@ -52,6 +53,7 @@ LONG_AGO = -1e4 * second  # "never", as the simulators initialise spike times
 @pytest.fixture(autouse=True)
 def _numpy_target_and_time_step():
     previous = prefs.codegen.target, defaultclock.dt
+    use_runtime_device()
     prefs.codegen.target = "numpy"
     defaultclock.dt = DT
     yield
@@ -244,6 +246,7 @@ class _Handle:
     groups: dict
     params: NetworkParams
     n_neurons: int
+    clock: Clock
 
     def __getitem__(self, name):
         return self.groups[name]
@@ -270,10 +273,10 @@ def feature_spikes(labels, rng, rate_on=40.0, rate_off=2.0):
     return flags
 
 
-def test_readout_learns_a_synthetic_task(monkeypatch):
+def test_readout_learns_a_synthetic_task():
     # 4 classes of Poisson patterns over 20 feature neurons, which stand in for the
     # excitatory layer; 100 labelled presentations with learning, then 40 without labels.
-    defaultclock.dt = SYNTH_DT
+    clock = Clock(dt=SYNTH_DT, name="synthetic_clock")
     n_train, n_test = 100, 40
     rng = np.random.default_rng(1)
     labels = np.concatenate([rng.permutation(np.repeat(np.arange(N_CLASSES), n_train // N_CLASSES)),
@@ -283,14 +286,14 @@ def test_readout_learns_a_synthetic_task(monkeypatch):
     slot_labels = TimedArray(shown.astype(float), dt=SYNTH_PRESENTATION.slot_duration,
                              name="slot_labels")
     features = NeuronGroup(N_FEATURES, "plastic : boolean (shared)", threshold="drive(t, i) > 0.5",
-                           reset="", name="exc", namespace={"drive": drive})
+                           reset="", name="exc", clock=clock, namespace={"drive": drive})
     features.plastic = True
-    schedule = NeuronGroup(1, "label : integer", name="schedule",
+    schedule = NeuronGroup(1, "label : integer", name="schedule", clock=clock,
                            namespace={"slot_labels": slot_labels})
     schedule.run_regularly("label = int(slot_labels(t))", dt=SYNTH_PRESENTATION.slot_duration,
                            when="start", order=0, name="schedule_step")
     handle = _Handle({"exc": features, "schedule": schedule},
-                     NetworkParams(presentation=SYNTH_PRESENTATION), N_FEATURES)
+                     NetworkParams(presentation=SYNTH_PRESENTATION), N_FEATURES, clock)
 
     readout = RewardReadout(n_per_class=2, n_classes=N_CLASSES, weight_sum=8.0,
                             psp_amplitude=4 * mV)
