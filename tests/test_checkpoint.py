@@ -118,3 +118,16 @@ def test_sigterm_saves_and_resume_finishes(tmp_path, build_root):
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["train_size"] == 400 and metrics["n_neurons"] == 20
     assert not (run / "checkpoint.npz").exists()
+
+
+def test_checkpoint_of_another_network_shape_is_refused(sample, build_root, tmp_path):
+    path = _model(build_root).fit(sample.X_train[:60]).save(tmp_path / "model.npz")
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(str(arrays["meta"]))
+    meta["n_neurons"] = 30  # the stored weights are 784 x 20
+    arrays["meta"] = np.array(json.dumps(meta))
+    other = tmp_path / "other.npz"
+    np.savez(other, **arrays)
+    with pytest.raises(ModelFileError, match="shape"):
+        DiehlCook2015.load(other)
