@@ -40,3 +40,13 @@ def use_runtime_device():
 
     brian2.set_device("runtime")
     StandaloneSimulator._active_owner = None
+
+
+@pytest.fixture
+def runtime_numpy():
+    """Run in Brian2's runtime mode with numpy code generation, then restore the target."""
+    previous = brian2.prefs.codegen.target
+    use_runtime_device()
+    brian2.prefs.codegen.target = "numpy"
+    yield
+    brian2.prefs.codegen.target = previous

@@ -28,7 +28,6 @@ from brian2 import (
     linked_var,
     mV,
     ms,
-    prefs,
     second,
 )
 from numpy.testing import assert_allclose, assert_array_equal
@@ -42,7 +41,6 @@ from stdp_learn.equations import (
     excitatory_threshold,
     inhibitory_equations,
 )
-from conftest import use_runtime_device
 
 # A test-only parameter: the conductance each neuron's ge is held at.
 DRIVE = Equations("g_drive : 1 (constant)")
@@ -50,14 +48,7 @@ CLAMP_GE = "ge = g_drive"
 METHOD = "exponential_euler"
 
 
-@pytest.fixture(autouse=True)
-def _numpy_target():
-    """Run in Brian2's runtime mode with numpy code generation, then restore the setting."""
-    previous = prefs.codegen.target
-    use_runtime_device()
-    prefs.codegen.target = "numpy"
-    yield
-    prefs.codegen.target = previous
+pytestmark = pytest.mark.usefixtures("runtime_numpy")
 
 
 def analytic_period(v_rest, e_excitatory, tau_membrane, refractory, v_reset, v_threshold, g):

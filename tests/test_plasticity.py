@@ -24,13 +24,11 @@ from brian2 import (
     Synapses,
     TimedArray,
     ms,
-    prefs,
     second,
 )
 
 from stdp_learn.config import ConfigError
 from stdp_learn.plasticity import WEIGHT_DEPENDENCES, PairSTDP
-from conftest import use_runtime_device
 
 DT = 0.1 * ms
 TAU_PRE, TAU_POST1, TAU_POST2 = 20.0, 20.0, 40.0  # ms, PairSTDP's defaults
@@ -38,13 +36,7 @@ NU_PRE, NU_POST = 1e-4, 1e-2
 LONG_AGO = -1e4 * second  # "never spiked", as the simulators initialise spike times
 
 
-@pytest.fixture(autouse=True)
-def _numpy_target():
-    previous = prefs.codegen.target
-    use_runtime_device()
-    prefs.codegen.target = "numpy"
-    yield
-    prefs.codegen.target = previous
+pytestmark = pytest.mark.usefixtures("runtime_numpy")
 
 
 def final_weight(rule, pre_ms, post_ms, *, w_start=0.5, plastic=True, w_max=1.0):
