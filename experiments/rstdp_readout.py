@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 from brian2 import mV, second
@@ -56,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--reward-policy", choices=REWARD_POLICIES, default="first_spike")
     parser.add_argument("--episodic", action=argparse.BooleanOptionalAction, default=True,
                         help="clear reward and eligibility at the start of every slot")
+    parser.add_argument("--psp-mv", type=float, default=None,
+                        help="potential step of an output for a synapse of weight 1 (default: the readout's)")
+    parser.add_argument("--lateral-mv", type=float, default=None,
+                        help="lateral inhibition between outputs (default: the readout's)")
+    parser.add_argument("--learning-rate", type=float, default=None,
+                        help="R-STDP learning rate in 1/s (default: the readout's)")
     parser.add_argument("--frozen-pass", action=argparse.BooleanOptionalAction, default=False,
                         help="train the readout a second time on frozen features")
     parser.add_argument("--device", choices=("auto", "cpp_standalone", "runtime"), default="auto")
@@ -116,8 +123,16 @@ def main(argv=None) -> int:
     n_input = X_train.shape[1]
 
     params, rule = NetworkParams(), PairSTDP()
+    options = {}
+    if args.psp_mv is not None:
+        options["psp_amplitude"] = args.psp_mv * mV
+    if args.lateral_mv is not None:
+        options["lateral_inhibition"] = args.lateral_mv * mV
     readout = RewardReadout(n_per_class=args.n_per_class, reward_policy=args.reward_policy,
-                            episodic=args.episodic).validate()
+                            episodic=args.episodic, **options)
+    if args.learning_rate is not None:
+        readout = replace(readout, rule=replace(readout.rule, learning_rate=args.learning_rate / second))
+    readout.validate()
     rng = np.random.default_rng(args.seed)
     weights = initial_weights(n_input, args.n_neurons, params, rng)
     delays = input_delays(n_input, args.n_neurons, params, rng)

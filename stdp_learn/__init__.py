@@ -18,8 +18,9 @@ from .config import (  # noqa: E402
     PresentationParams,
 )
 from .data import DataError, Dataset, load_dataset, load_mnist, load_mnist_sample  # noqa: E402
-from .model import DiehlCook2015, ModelFileError  # noqa: E402
+from .model import DiehlCook2015, ModelFileError, Responses  # noqa: E402
 from .plasticity import PairSTDP  # noqa: E402
+from .reward import RewardReadout, RewardSTDP  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -34,6 +35,9 @@ __all__ = [
     "NetworkParams",
     "PairSTDP",
     "PresentationParams",
+    "Responses",
+    "RewardReadout",
+    "RewardSTDP",
     "load_dataset",
     "load_mnist",
     "load_mnist_sample",

@@ -25,12 +25,12 @@ from .plasticity import PairSTDP
 from .readout import assign_labels, predict_all_activity, predict_proportion_weighting
 from .simulation import NetworkState, make_simulator
 
-__all__ = ["DiehlCook2015", "TrainingLog", "ModelFileError", "TrainingInterrupted",
-           "TrainingDiverged"]
+__all__ = ["DiehlCook2015", "Responses", "TrainingLog", "ModelFileError",
+           "TrainingInterrupted", "TrainingDiverged"]
 
 _FORMAT_VERSION = 1
 _LABELLING = ("training", "frozen")
-_PREDICTORS = ("all_activity", "proportion_weighting")
+_PREDICTORS = ("all_activity", "proportion_weighting", "rstdp")
 
 
 class ModelFileError(ValueError):
@@ -49,6 +49,25 @@ class TrainingInterrupted(Exception):
 
 class TrainingDiverged(RuntimeError):
     """The network reached a state that cannot learn (NaN weights or thresholds)."""
+
+
+@dataclass
+class Responses:
+    """What the network did on a set of images, learning off (see `DiehlCook2015.responses`).
+
+    Attributes
+    ----------
+    counts : ndarray of int, shape (n_images, n_neurons)
+        Excitatory spikes during each image's accepted presentation.
+    readout_counts : ndarray of int, shape (n_images, n_outputs), or None
+        Spikes of the reward-trained readout's outputs (None without a readout).
+    log : TrainingLog
+        Retries, layer spikes and timing of the presentations.
+    """
+
+    counts: np.ndarray
+    readout_counts: np.ndarray | None
+    log: "TrainingLog"
 
 
 @dataclass
@@ -162,6 +181,11 @@ class DiehlCook2015:
         the network learns; "frozen" shows those images again with learning off.
     labelling_window : int
         How many of the last training images assign the labels (10,000 in the paper).
+    evaluation_interval : int
+        While learning with labels, every this many images (10,000, as the paper) the
+        responses to the images of the interval are classified with the labels assigned
+        from the interval before, which gives `training_curve_` at no simulation cost.
+        At most `labelling_window`.
     device : {"auto", "cpp_standalone", "runtime"}
         Brian2 device.  "auto" compiles to C++ when a compiler is available.
     block_size : int
@@ -173,6 +197,10 @@ class DiehlCook2015:
         Cache folder of compiled networks (default: $STDP_LEARN_BUILD or the user cache).
     progress : bool
         Show a progress bar.
+    readout : RewardReadout, optional
+        A layer of class outputs trained by reward-modulated STDP alongside the features
+        (`stdp_learn.reward.RewardReadout`).  It learns from the labels `y` given to
+        `fit`, during the same presentations; `predict(X, method="rstdp")` uses it.
 
     Attributes
     ----------
@@ -186,6 +214,9 @@ class DiehlCook2015:
         Label-assignment statistics (see `stdp_learn.readout.assign_labels`).
     training_log_ : TrainingLog
         Retries, spike counts and speed of the training presentations.
+    training_curve_ : tuple of ndarray (images_seen, accuracy)
+        Accuracy estimated while learning (see `evaluation_interval`); empty without labels
+        or before two intervals have passed.
     """
 
     def __init__(
@@ -196,35 +227,46 @@ class DiehlCook2015:
         params=None,
         labelling="training",
         labelling_window=10_000,
+        evaluation_interval=10_000,
         device="auto",
         block_size=500,
         random_state=None,
         build_dir=None,
         progress=False,
+        readout=None,
     ):
         self.n_neurons = n_neurons
         self.rule = rule
         self.params = params
         self.labelling = labelling
         self.labelling_window = labelling_window
+        self.evaluation_interval = evaluation_interval
         self.device = device
         self.block_size = block_size
         self.random_state = random_state
         self.build_dir = build_dir
         self.progress = progress
+        self.readout = readout
 
     # -- parameters ---------------------------------------------------------------------
     def get_params(self) -> dict:
         """Return the constructor arguments."""
-        names = ("n_neurons", "rule", "params", "labelling", "labelling_window", "device",
-                 "block_size", "random_state", "build_dir", "progress")
+        names = ("n_neurons", "rule", "params", "labelling", "labelling_window",
+                 "evaluation_interval", "device",
+                 "block_size", "random_state", "build_dir", "progress", "readout")
         return {name: getattr(self, name) for name in names}
 
     def _validated(self):
-        for name in ("n_neurons", "block_size", "labelling_window"):
+        for name in ("n_neurons", "block_size", "labelling_window", "evaluation_interval"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ConfigError(f"{name} must be a positive whole number, got {value!r}")
+        if self.evaluation_interval > self.labelling_window:
+            raise ConfigError(
+                f"evaluation_interval ({self.evaluation_interval}) must not exceed "
+                f"labelling_window ({self.labelling_window}): the curve is read from the "
+                "responses kept for labelling"
+            )
         if self.labelling not in _LABELLING:
             raise ConfigError(f"labelling must be one of {_LABELLING}, got {self.labelling!r}")
         if self.device not in ("auto", "runtime", "cpp_standalone", "cuda_standalone"):
@@ -234,7 +276,16 @@ class DiehlCook2015:
             )
         params = (self.params if self.params is not None else NetworkParams()).validate()
         rule = (self.rule if self.rule is not None else PairSTDP()).validate()
+        if self.readout is not None:
+            from .reward import RewardReadout
+
+            if not isinstance(self.readout, RewardReadout):
+                raise ConfigError(f"readout must be a RewardReadout or None, got {self.readout!r}")
+            self.readout.validate()
         return params, rule
+
+    def _extensions(self):
+        return () if self.readout is None else (self.readout,)
 
     def _seed_sequence(self):
         if self.random_state is None:
@@ -253,10 +304,13 @@ class DiehlCook2015:
 
     def _simulator(self, n_input):
         params, rule = self._validated()
-        key = (n_input, params.to_dict().__repr__(), repr(rule.to_dict()), self.device, self.block_size)
+        extensions = self._extensions()
+        key = (n_input, params.to_dict().__repr__(), repr(rule.to_dict()), self.device, self.block_size,
+               repr([extension.to_dict() for extension in extensions]))
         if getattr(self, "_simulator_key", None) != key:
             self._sim = make_simulator(self.device, n_input, self.n_neurons, params, rule,
-                                       self.block_size, build_root=self.build_dir)
+                                       self.block_size, build_root=self.build_dir,
+                                       extensions=extensions)
             self._simulator_key = key
         return self._sim
 
@@ -270,7 +324,8 @@ class DiehlCook2015:
         X : array, shape (n_images, ...) of pixel values 0-255
             Training images, shown in order, `epochs` times.
         y : array of int, shape (n_images,), optional
-            Labels, used only to assign classes to neurons after learning.
+            Labels, used to assign classes to neurons after learning and, with a
+            `readout`, to reward it while it learns (the features never see them).
         epochs : int
             Passes over `X`.
         callback : callable, optional
@@ -294,6 +349,8 @@ class DiehlCook2015:
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
             raise ConfigError(f"epochs must be a positive whole number, got {epochs!r}")
         y = self._check_labels(X, y)
+        if self.readout is not None and y is None:
+            raise ValueError("a model with a readout learns it from labels: give fit() the labels y")
         self.n_input_ = X.shape[1]
         rng = np.random.default_rng(self._seed_sequence().spawn(1)[0])
         weights = initial_weights(self.n_input_, self.n_neurons, params, rng)
@@ -305,6 +362,8 @@ class DiehlCook2015:
         self.blocks_done_ = 0
         self.epochs_ = epochs
         self._recent_counts = []
+        self._curve = ([], [])
+        self._curve_assignments = None
         return self._continue_fit(X, y, callback, checkpoint, checkpoint_interval, stop_requested)
 
     @classmethod
@@ -357,6 +416,7 @@ class DiehlCook2015:
                     state, result = simulator.run_block(
                         self.state_, X[order % X.shape[0]], plastic=True,
                         seed=self._block_seed(0, self.blocks_done_),
+                        labels=None if self.readout is None else y[order % X.shape[0]],
                     )
                 except (RuntimeError, KeyboardInterrupt):
                     if stop_requested is not None and stop_requested():
@@ -369,8 +429,11 @@ class DiehlCook2015:
                 self._check_health(result)
                 self._recent_counts.append((order[: result.n_consumed], result.counts))
                 self._trim_recent()
+                intervals_before = self.images_done_ // self.evaluation_interval
                 self.images_done_ += result.n_consumed
                 self.blocks_done_ += 1
+                if y is not None and self.images_done_ // self.evaluation_interval > intervals_before:
+                    self._evaluate_interval(X, y)
                 if bar is not None:
                     bar.update(result.n_consumed)
                     bar.set_postfix(img_per_s=f"{log.images_per_second:.1f}")
@@ -387,6 +450,24 @@ class DiehlCook2015:
         if y is not None:
             self._assign(X, y)
         return self
+
+    def _evaluate_interval(self, X, y):
+        """Score the last interval's responses with the labels of the interval before."""
+        seen = np.concatenate([s for s, _ in self._recent_counts])[-self.evaluation_interval:]
+        counts = np.concatenate([c for _, c in self._recent_counts])[-self.evaluation_interval:]
+        labels = y[seen % X.shape[0]]
+        if self._curve_assignments is not None:
+            predictions = predict_all_activity(counts, self._curve_assignments, 10)
+            self._curve[0].append(self.images_done_)
+            self._curve[1].append(accuracy(labels, predictions))
+        self._curve_assignments = assign_labels(counts, labels, 10)[0]
+
+    @property
+    def training_curve_(self):
+        """Return (images_seen, accuracy) arrays of the evaluations made while learning."""
+        self._check_fitted()
+        images, scores = getattr(self, "_curve", ([], []))
+        return np.asarray(images, dtype=np.int64), np.asarray(scores, dtype=float)
 
     def _check_health(self, result):
         """Stop on NaN; warn when the layer has gone quiet or answers every digit alike."""
@@ -472,19 +553,26 @@ class DiehlCook2015:
     def transform(self, X, n_jobs=None, return_log=False):
         """Return the excitatory spike counts, shape (n_images, n_neurons), learning off.
 
-        The images are cut into chunks of `chunk_size` (2,000) images; each chunk starts
-        from the learned state with random streams of its own, so the counts do not
-        depend on how many processes share the work.
-
         Parameters
         ----------
         X : array, shape (n_images, ...)
             Images, pixel values 0-255.
         n_jobs : int, optional
-            Processes for the compiled device (default: one per core).  The weights are
-            frozen and the chunks independent, so they run in parallel.
+            Processes for the compiled device (default: one per core); see `responses`.
         return_log : bool
             Also return a `TrainingLog` of the presentations (retries, layer spikes).
+        """
+        responses = self.responses(X, n_jobs)
+        return (responses.counts, responses.log) if return_log else responses.counts
+
+    def responses(self, X, n_jobs=None) -> Responses:
+        """Show `X` with learning off; return the spikes of every layer as `Responses`.
+
+        The images are cut into chunks of `chunk_size` (2,000) images; each chunk starts
+        from the learned state with random streams of its own, so the result does not
+        depend on how many processes share the work.  With the compiled device the
+        weights are frozen and the chunks independent, so `n_jobs` processes (default:
+        one per core) run them side by side.
         """
         self._check_fitted()
         X = _flatten(X, self.n_input_)
@@ -506,23 +594,25 @@ class DiehlCook2015:
                 for result in pool.imap(_transform_chunk_in_worker, chunks):
                     results.append(result)
                     if bar is not None:
-                        bar.update(result[0].shape[0])
+                        bar.update(result.counts.shape[0])
             simulator.finish_parallel()
         else:
             for chunk in chunks:
                 results.append(self._transform_chunk(chunk))
                 if bar is not None:
-                    bar.update(results[-1][0].shape[0])
+                    bar.update(results[-1].counts.shape[0])
         if bar is not None:
             bar.close()
-        counts = (np.concatenate([c for c, _ in results]) if results
+        counts = (np.concatenate([r.counts for r in results]) if results
                   else np.zeros((0, self.n_neurons), dtype=np.int64))
-        if not return_log:
-            return counts
+        readout_counts = None
+        if self.readout is not None:
+            readout_counts = (np.concatenate([r.readout_counts for r in results]) if results
+                              else np.zeros((0, self.readout.n_outputs), dtype=np.int64))
         log = TrainingLog()
-        for _, chunk_log in results:
-            log.merge(chunk_log)
-        return counts, log
+        for result in results:
+            log.merge(result.log)
+        return Responses(counts, readout_counts, log)
 
     chunk_size = 2000
 
@@ -532,7 +622,7 @@ class DiehlCook2015:
         simulator.use_results_directory(f"results_{os.getpid()}")
         state = self.state_.copy()
         state.schedule = NetworkState({}).schedule
-        counts, done, block = [], 0, 0
+        counts, readout_counts, done, block = [], [], 0, 0
         log = TrainingLog()
         while done < X.shape[0]:
             started = time.perf_counter()
@@ -542,18 +632,38 @@ class DiehlCook2015:
             )
             log.record(result, time.perf_counter() - started)
             counts.append(result.counts)
+            if self.readout is not None:
+                readout_counts.append(result.extensions[self.readout.name]["counts"])
             done += result.n_consumed
             block += 1
-        return np.concatenate(counts), log
+        return Responses(np.concatenate(counts),
+                         np.concatenate(readout_counts) if readout_counts else None, log)
 
     def predict(self, X, method="all_activity"):
-        """Return the predicted class of each image (-1 where no assigned neuron fired)."""
-        self._check_fitted(labels=True)
-        return self.predict_from_counts(self.transform(X), method)
+        """Return the predicted class of each image (-1 where no assigned neuron fired).
+
+        `method` is "all_activity" (the paper: the class whose labelled neurons fired
+        most on average), "proportion_weighting" (each neuron's spikes weighted by how
+        often it answered each class) or "rstdp" (the class whose readout outputs fired
+        most; needs a `readout`).
+        """
+        return self.predict_from_responses(self.responses(X), method)
+
+    def predict_from_responses(self, responses, method="all_activity"):
+        """Return class predictions from `Responses` already computed by `responses`."""
+        if method == "rstdp":
+            self._check_fitted()
+            if self.readout is None or responses.readout_counts is None:
+                raise ValueError("method 'rstdp' needs a model built with a readout "
+                                 "(DiehlCook2015(readout=RewardReadout()))")
+            return self.readout.predict(responses.readout_counts)
+        return self.predict_from_counts(responses.counts, method)
 
     def predict_from_counts(self, counts, method="all_activity"):
-        """Return class predictions from spike counts already computed by `transform`."""
+        """Return label-assignment predictions from excitatory counts computed by `transform`."""
         self._check_fitted(labels=True)
+        if method == "rstdp":
+            raise ValueError("method 'rstdp' reads the readout's spikes: use predict_from_responses")
         if method == "all_activity":
             return predict_all_activity(counts, self.assignments_, self.rates_.shape[1])
         if method == "proportion_weighting":
@@ -581,6 +691,7 @@ class DiehlCook2015:
             "rule": rule.to_dict(),
             "labelling": self.labelling,
             "labelling_window": self.labelling_window,
+            "evaluation_interval": self.evaluation_interval,
             "block_size": self.block_size,
             "random_state": self.random_state,
             "schedule": self.state_.schedule,
@@ -589,6 +700,7 @@ class DiehlCook2015:
             "epochs": int(getattr(self, "epochs_", 1)),
             "n_train_images": int(getattr(self, "_n_train_images", 0)),
             "entropy": str(self._seed_sequence().entropy),
+            "readout": None if self.readout is None else self.readout.to_dict(),
         }
         arrays = {f"state/{k}": v for k, v in self.state_.arrays.items()}
         if hasattr(self, "training_log_"):
@@ -599,6 +711,10 @@ class DiehlCook2015:
                                        else np.zeros((0, self.n_neurons), np.int64))
         if hasattr(self, "assignments_"):
             arrays.update(assignments=self.assignments_, proportions=self.proportions_, rates=self.rates_)
+        images, scores = self.training_curve_
+        arrays.update({"curve/images": images, "curve/accuracy": scores})
+        if getattr(self, "_curve_assignments", None) is not None:
+            arrays["curve/assignments"] = self._curve_assignments
         tmp = path.with_name(path.name + ".tmp")
         with open(tmp, "wb") as handle:
             np.savez_compressed(handle, meta=np.array(json.dumps(meta)), **arrays)
@@ -623,13 +739,17 @@ class DiehlCook2015:
                 f"(format {_FORMAT_VERSION}); upgrade stdp_learn"
             )
         from .plasticity import PairSTDP as _Pair
+        from .reward import RewardReadout
 
+        readout = meta.get("readout")
         model = cls(
             n_neurons=meta["n_neurons"], rule=_Pair.from_dict(meta["rule"]),
             params=NetworkParams.from_dict(meta["params"]), labelling=meta["labelling"],
-            labelling_window=meta["labelling_window"], device=device,
+            labelling_window=meta["labelling_window"],
+            evaluation_interval=meta.get("evaluation_interval", 10_000), device=device,
             block_size=meta["block_size"], random_state=meta["random_state"],
             build_dir=build_dir, progress=progress,
+            readout=None if readout is None else RewardReadout.from_dict(readout),
         )
         state = {k[len("state/"):]: v for k, v in arrays.items() if k.startswith("state/")}
         for name, value in state.items():
@@ -648,6 +768,9 @@ class DiehlCook2015:
         if "log/totals" in arrays:
             model.training_log_ = TrainingLog.from_arrays(arrays)
             model._recent_counts = [(arrays["recent/seen"], arrays["recent/counts"])]
+        model._curve = (arrays["curve/images"].tolist(), arrays["curve/accuracy"].tolist()) \
+            if "curve/images" in arrays else ([], [])
+        model._curve_assignments = arrays.get("curve/assignments")
         if "assignments" in arrays:
             model.assignments_ = arrays["assignments"]
             model.proportions_ = arrays["proportions"]

@@ -35,6 +35,8 @@ __all__ = [
     "plot_class_counts",
     "plot_confusion",
     "plot_training_curve",
+    "plot_learning_strip",
+    "animate_learning",
     "plot_weight_histogram",
     "plot_raster",
     "plot_membrane",
@@ -417,6 +419,99 @@ def plot_training_curve(images_seen, accuracy, ax=None) -> Axes:
     ax.set_xlabel("training images")
     ax.set_ylabel("accuracy (%)")
     return ax
+
+
+def _snapshot_mosaics(snapshots, image_shape, n_shown):
+    snapshots = np.asarray(snapshots, dtype=float)
+    if snapshots.ndim != 3:
+        raise ValueError(
+            f"snapshots must have shape (n_snapshots, n_input, n_neurons), got {snapshots.shape}"
+        )
+    n_shown = snapshots.shape[2] if n_shown is None else min(int(n_shown), snapshots.shape[2])
+    order = np.arange(n_shown)
+    return [tile_receptive_fields(weights, image_shape, order=order) for weights in snapshots]
+
+
+def plot_learning_strip(snapshots, images_seen, image_shape=(28, 28), n_shown=None,
+                        cmap="hot_r"):
+    """Draw receptive fields taken at several points of training side by side.
+
+    Panel ``k`` is the mosaic of :func:`tile_receptive_fields` for the first `n_shown`
+    neurons of ``snapshots[k]``, titled with ``images_seen[k]``; all panels share one
+    colour scale.
+
+    Parameters
+    ----------
+    snapshots : array_like, shape (n_snapshots, n_input, n_neurons)
+        Input weights at each snapshot.
+    images_seen : array_like of int, shape (n_snapshots,)
+        Training images presented before each snapshot.
+    image_shape : tuple of int, optional
+        Shape ``(height, width)`` of one input image.
+    n_shown : int, optional
+        Neurons drawn per panel (default: all).
+    cmap : str or matplotlib.colors.Colormap, optional
+        Colour map for the weights.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure, one Axes per snapshot.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> weights = np.random.default_rng(0).uniform(0, 1, size=(2, 784, 9))
+    >>> fig = plot_learning_strip(weights, [500, 1000])
+    """
+    mosaics = _snapshot_mosaics(snapshots, image_shape, n_shown)
+    images_seen = np.ravel(np.asarray(images_seen))
+    if images_seen.size != len(mosaics):
+        raise ValueError(f"{len(mosaics)} snapshots but {images_seen.size} values of images_seen")
+    fig, axes = plt.subplots(1, len(mosaics), figsize=(2.4 * len(mosaics), 2.8), squeeze=False)
+    vmax = max(float(np.nanmax(m)) for m in mosaics) if mosaics else 1.0
+    colormap = plt.get_cmap(cmap).with_extremes(bad=_PADDING_COLOR)
+    for ax, mosaic, seen in zip(axes[0], mosaics, images_seen):
+        ax.imshow(mosaic, cmap=colormap, vmin=0, vmax=vmax, interpolation="nearest")
+        ax.set_title(f"{int(seen):,} images", fontsize="small")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return fig
+
+
+def animate_learning(snapshots, images_seen, image_shape=(28, 28), n_shown=None,
+                     cmap="hot_r", interval_ms=500):
+    """Return an animation of the receptive fields over training, one frame per snapshot.
+
+    Frame ``k`` shows the same mosaic as panel ``k`` of :func:`plot_learning_strip`.
+    Save it with ``animation.save("learning.gif", writer="pillow")``.
+
+    Returns
+    -------
+    animation : matplotlib.animation.FuncAnimation
+    """
+    from matplotlib.animation import FuncAnimation
+
+    mosaics = _snapshot_mosaics(snapshots, image_shape, n_shown)
+    images_seen = np.ravel(np.asarray(images_seen))
+    if images_seen.size != len(mosaics) or not mosaics:
+        raise ValueError("give one value of images_seen per snapshot, and at least one snapshot")
+    fig, ax = plt.subplots(figsize=(5, 5))
+    vmax = max(float(np.nanmax(m)) for m in mosaics)
+    colormap = plt.get_cmap(cmap).with_extremes(bad=_PADDING_COLOR)
+    image = ax.imshow(mosaics[0], cmap=colormap, vmin=0, vmax=vmax, interpolation="nearest")
+    fig.colorbar(image, ax=ax, label="weight")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    title = ax.set_title("")
+
+    def draw(k):
+        image.set_data(mosaics[k])
+        title.set_text(f"after {int(images_seen[k]):,} training images")
+        return image, title
+
+    draw(0)
+    return FuncAnimation(fig, draw, frames=len(mosaics), interval=interval_ms, blit=False)
 
 
 def plot_weight_histogram(weights, bins=50, ax=None) -> Axes:

@@ -3,10 +3,15 @@
     python -m stdp_learn.train mnist                      # the paper's 100-neuron recipe
     python -m stdp_learn.train mnist-sample --train-size 1000 --test-size 1000
     python -m stdp_learn.train --resume runs/mnist-100-seed0   # after Ctrl-C or a crash
+    python -m stdp_learn.train mnist --readout rstdp      # plus a readout trained by reward
 
 The run folder (``--output``) receives ``args.json`` and, while training,
-``checkpoint.npz``; at the end ``metrics.json``, ``model.npz`` (weights, thresholds,
-labels), ``receptive_fields.png`` and ``confusion.png``.  Ctrl-C or SIGTERM stop after
+``checkpoint.npz`` and ``snapshots/`` (the input weights every ``--snapshot-interval``
+images, as ``weights_NNNNNN.npy`` and ``rf_NNNNNN.png``); at the end ``metrics.json``,
+``model.npz`` (weights, thresholds, labels), ``receptive_fields.png``, ``confusion.png``,
+``learning_strip.png`` (the snapshots side by side), ``training_curve.png`` (accuracy
+estimated every ``--evaluation-interval`` images while learning) and, with
+``--animation``, ``learning.gif``.  Ctrl-C or SIGTERM stop after
 saving the checkpoint; ``--resume`` continues and gives the same result as a run that was
 never stopped.
 """
@@ -16,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import signal
 import sys
 import time
@@ -70,6 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="assign labels from responses while learning (paper) or from a frozen pass")
     parser.add_argument("--labelling-window", type=_positive_int, default=10_000,
                         help="last N training images that assign labels (default 10000)")
+    parser.add_argument("--evaluation-interval", type=_positive_int, default=10_000,
+                        help="estimate accuracy while learning every N images, from labels of the "
+                             "N before (default 10000, as the paper)")
+    parser.add_argument("--snapshot-interval", type=_positive_int, default=None,
+                        help="save the receptive fields every N training images "
+                             "(default: the evaluation interval)")
+    parser.add_argument("--animation", action=argparse.BooleanOptionalAction, default=False,
+                        help="also write learning.gif, the receptive fields over training")
+    parser.add_argument("--readout", choices=("label_assignment", "rstdp"), default="label_assignment",
+                        help="classify by the paper's label assignment, or by output neurons trained "
+                             "by reward-modulated STDP alongside the features (both are reported)")
+    parser.add_argument("--readout-per-class", type=_positive_int, default=3,
+                        help="R-STDP readout neurons per class (default 3)")
     parser.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="folder of the MNIST IDX files (default $STDP_LEARN_DATA, else a download cache)")
@@ -91,11 +110,14 @@ def _prepare_output(args):
     for stale in output.iterdir():  # --overwrite: never mix two runs in one folder
         if stale.is_file():
             stale.unlink()
+        elif stale.name == "snapshots":
+            shutil.rmtree(stale)
     return output
 
 
 _SAVED_ARGS = ("dataset", "neurons", "epochs", "train_size", "test_size", "labelling",
-               "labelling_window", "seed", "data_dir", "device", "block_size")
+               "labelling_window", "evaluation_interval", "snapshot_interval", "animation",
+               "readout", "readout_per_class", "seed", "data_dir", "device", "block_size")
 
 
 def _resumed_args(args):
@@ -106,8 +128,9 @@ def _resumed_args(args):
     if not (run_dir / "checkpoint.npz").is_file():
         raise UsageError(f"{run_dir} holds no checkpoint.npz: nothing to resume (the run may have finished)")
     values = json.loads(saved.read_text())
+    defaults = vars(build_parser().parse_args([]))
     for name in _SAVED_ARGS:
-        value = values.get(name)
+        value = values.get(name, defaults[name])
         setattr(args, name, Path(value) if name == "data_dir" and value else value)
     args.output = run_dir
     return args
@@ -138,6 +161,46 @@ class _StopRequest:
 
     def __call__(self):
         return self.requested
+
+
+class _Snapshots:
+    """Save the input weights every `interval` training images into ``run/snapshots``."""
+
+    def __init__(self, folder, interval, image_shape):
+        self.folder = Path(folder)
+        self.interval = interval
+        self.image_shape = image_shape
+
+    def __call__(self, model, images_done, images_total):
+        done_before = self._saved()
+        due = images_done // self.interval > (done_before[-1] // self.interval if done_before else 0)
+        if due or (images_done == images_total and images_done not in done_before):
+            self.save(model, images_done)
+
+    def _saved(self):
+        return sorted(int(path.stem.split("_")[1]) for path in self.folder.glob("weights_*.npy"))
+
+    def save(self, model, images_done):
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from .plotting import plot_receptive_fields
+
+        self.folder.mkdir(exist_ok=True)
+        weights = np.asarray(model.weights_, dtype=np.float32)
+        np.save(self.folder / f"weights_{images_done:06d}.npy", weights)
+        ax = plot_receptive_fields(weights, image_shape=self.image_shape)
+        ax.set_title(f"after {images_done:,} training images")
+        ax.figure.savefig(self.folder / f"rf_{images_done:06d}.png", dpi=100, bbox_inches="tight")
+        plt.close(ax.figure)
+
+    def load(self):
+        """Return (images_seen, weights stacked) of every snapshot saved so far."""
+        seen = self._saved()
+        weights = [np.load(self.folder / f"weights_{n:06d}.npy") for n in seen]
+        return np.array(seen), np.array(weights)
 
 
 def _peak_memory_mb():
@@ -171,29 +234,51 @@ def run(args, stop_request=None) -> dict:
     else:
         output = args.output
     checkpoint = output / "checkpoint.npz"
+    snapshots = _Snapshots(output / "snapshots", args.snapshot_interval or args.evaluation_interval,
+                           data.X_train.shape[1:])
 
     started = time.perf_counter()
     if args.resume is None:
+        from .reward import RewardReadout
+
+        readout = (RewardReadout(n_per_class=args.readout_per_class)
+                   if args.readout == "rstdp" else None)
         model = DiehlCook2015(
             n_neurons=args.neurons, labelling=args.labelling, labelling_window=args.labelling_window,
+            evaluation_interval=min(args.evaluation_interval, args.labelling_window),
             device=args.device, block_size=args.block_size, random_state=args.seed,
-            progress=args.progress,
+            progress=args.progress, readout=readout,
         )
         model.fit(X_train, y_train, epochs=args.epochs, checkpoint=checkpoint,
-                  stop_requested=stop_request)
+                  stop_requested=stop_request, callback=snapshots)
     else:
         model = DiehlCook2015.resume(checkpoint, X_train, y_train, device=args.device,
-                                     progress=args.progress, stop_requested=stop_request)
+                                     progress=args.progress, stop_requested=stop_request,
+                                     callback=snapshots)
     train_seconds = time.perf_counter() - started
 
     test_started = time.perf_counter()
-    counts, test_log = model.transform(X_test, return_log=True)
+    responses = model.responses(X_test)
+    counts, test_log = responses.counts, responses.log
     test_seconds = time.perf_counter() - test_started
-    predictions = model.predict_from_counts(counts)
+    predictions_label = model.predict_from_counts(counts)
     predictions_pw = model.predict_from_counts(counts, "proportion_weighting")
+    predictions = predictions_label
+    readout_metrics = {}
+    if model.readout is not None:
+        predictions_rstdp = model.predict_from_responses(responses, "rstdp")
+        readout_metrics = {
+            "accuracy_label_assignment": accuracy(y_test, predictions_label),
+            "accuracy_rstdp": accuracy(y_test, predictions_rstdp),
+            "readout_outputs": model.readout.n_outputs,
+        }
+        if args.readout == "rstdp":
+            predictions = predictions_rstdp
     log = model.training_log_
     metrics = {
         "accuracy": accuracy(y_test, predictions),
+        "readout": args.readout,
+        **readout_metrics,
         "accuracy_proportion_weighting": accuracy(y_test, predictions_pw),
         "no_answer": no_answer_count(predictions),
         "confusion_matrix": confusion_matrix(y_test, predictions).tolist(),
@@ -214,6 +299,8 @@ def run(args, stop_request=None) -> dict:
         "mean_retries_per_training_image": float(np.mean(log.retries)) if log.retries else 0.0,
         "mean_spikes_per_training_image": float(np.mean(log.spikes)) if log.spikes else 0.0,
         "mean_spikes_per_test_image": float(counts.sum(axis=1).mean()) if len(counts) else 0.0,
+        "training_curve": {"images_seen": model.training_curve_[0].tolist(),
+                           "accuracy": model.training_curve_[1].tolist()},
         "neurons_per_class": np.bincount(model.assignments_[model.assignments_ >= 0], minlength=10).tolist(),
         "training_warnings": log.warnings,
         "peak_memory_mb": _peak_memory_mb(),
@@ -226,6 +313,7 @@ def run(args, stop_request=None) -> dict:
     model.save(output / "model.npz")
     np.save(output / "test_counts.npy", counts)
     _write_figures(model, y_test, predictions, output, data.X_train.shape[1:])
+    _write_learning_figures(model, snapshots, output, animation=args.animation)
     tmp = output / "metrics.json.tmp"
     tmp.write_text(json.dumps(metrics, indent=2) + "\n")
     os.replace(tmp, output / "metrics.json")
@@ -249,6 +337,32 @@ def _write_figures(model, y_test, predictions, output, image_shape):
     ax = plot_confusion(confusion_matrix(y_test, predictions))
     ax.figure.savefig(output / "confusion.png", dpi=120, bbox_inches="tight")
     plt.close(ax.figure)
+
+
+def _write_learning_figures(model, snapshots, output, animation=False):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plotting import animate_learning, plot_learning_strip, plot_training_curve
+
+    images_seen, weights = snapshots.load()
+    if len(images_seen):
+        shown = min(25, weights.shape[2])  # a 5 x 5 mosaic per snapshot stays legible
+        fig = plot_learning_strip(weights, images_seen, snapshots.image_shape, n_shown=shown)
+        fig.savefig(output / "learning_strip.png", dpi=100, bbox_inches="tight")
+        plt.close(fig)
+        if animation:
+            movie = animate_learning(weights, images_seen, snapshots.image_shape)
+            movie.save(output / "learning.gif", writer="pillow", dpi=80)
+            plt.close(movie._fig)
+    curve_images, curve_accuracy = model.training_curve_
+    if len(curve_images):
+        ax = plot_training_curve(curve_images, curve_accuracy)
+        ax.set_title(f"labels from the previous {model.evaluation_interval:,} images")
+        ax.figure.savefig(output / "training_curve.png", dpi=120, bbox_inches="tight")
+        plt.close(ax.figure)
 
 
 def main(argv=None) -> int:

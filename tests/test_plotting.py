@@ -467,3 +467,32 @@ def test_cost_plots_draw_on_the_given_axes_only(name):
     assert isinstance(returned, Axes)
     assert set(plt.get_fignums()) - figures_before == {returned.figure.number}
     assert not matplotlib.is_interactive()
+
+
+def test_learning_strip_panel_k_is_snapshot_k_tiled():
+    rng = np.random.default_rng(1)
+    snapshots = rng.uniform(0, 1, size=(3, 784, 12))
+    fig = plotting.plot_learning_strip(snapshots, [100, 200, 300], n_shown=9)
+    axes = fig.axes
+    assert len(axes) == 3
+    for k, ax in enumerate(axes):
+        expected = plotting.tile_receptive_fields(snapshots[k][:, :9])
+        np.testing.assert_array_equal(np.ma.filled(ax.images[0].get_array(), np.nan), expected)
+        assert "{:,}".format(100 * (k + 1)) in ax.get_title()
+    plt.close(fig)
+
+
+def test_learning_strip_needs_one_count_per_snapshot():
+    with pytest.raises(ValueError, match="snapshots"):
+        plotting.plot_learning_strip(np.zeros((2, 784, 4)), [1, 2, 3])
+
+
+def test_animation_has_one_frame_per_snapshot(tmp_path):
+    snapshots = np.random.default_rng(2).uniform(0, 1, size=(4, 784, 4))
+    movie = plotting.animate_learning(snapshots, [10, 20, 30, 40])
+    movie.save(tmp_path / "learning.gif", writer="pillow", dpi=40)
+    from PIL import Image
+
+    with Image.open(tmp_path / "learning.gif") as gif:
+        assert gif.n_frames == 4
+    plt.close("all")

@@ -1,6 +1,7 @@
 """The command line: argument checking, exit status, and a real run on the packaged sample."""
 import json
 
+import numpy as np
 import pytest
 
 from stdp_learn.simulation import compiler_available
@@ -56,6 +57,23 @@ def test_sample_run_writes_the_run_folder(tmp_path, build_root, monkeypatch):
     assert sum(map(sum, metrics["confusion_matrix"])) + metrics["no_answer"] == 200
     for name in ("model.npz", "receptive_fields.png", "confusion.png"):
         assert (out / name).stat().st_size > 0
+
+
+def test_rstdp_readout_run_reports_both_readouts(tmp_path, build_root, monkeypatch):
+    monkeypatch.setenv("STDP_LEARN_BUILD", str(build_root))
+    out = tmp_path / "run"
+    status = main(["mnist-sample", "--neurons", "20", "--train-size", "300", "--test-size", "200",
+                   "--block-size", "100", "--device", DEVICE, "--output", str(out), "--no-progress",
+                   "--readout", "rstdp", "--readout-per-class", "2"])
+    assert status == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["readout"] == "rstdp" and metrics["readout_outputs"] == 20
+    assert metrics["accuracy"] == metrics["accuracy_rstdp"]
+    assert metrics["accuracy_label_assignment"] > 0.2  # chance is 0.1
+    assert metrics["accuracy_rstdp"] > 0.2
+    # the confusion matrix is the chosen readout's
+    confusion = np.array(metrics["confusion_matrix"])
+    assert np.trace(confusion) == round(metrics["accuracy"] * 200)
 
 
 def test_cuda_without_brian2cuda_gives_a_clear_message(tmp_path, capsys):
