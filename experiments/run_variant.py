@@ -21,6 +21,7 @@ from stdp_learn import (
     ConnectivityParams,
     DiehlCook2015,
     ExcitatoryParams,
+    InhibitoryParams,
     NetworkParams,
     PairSTDP,
     PresentationParams,
@@ -48,6 +49,11 @@ def build_parser():
     parser.add_argument("--theta-plus-mv", type=float, default=0.05)
     parser.add_argument("--input-delay-max-ms", type=float, default=10.0)
     parser.add_argument("--weight-dependence", default="additive")
+    parser.add_argument("--refractory-mode", choices=("hold_v", "no_spike"), default="hold_v",
+                        help="excitatory neurons: hold v at reset, or only block spikes "
+                             "(Brian 1.4 with the original's reset string)")
+    parser.add_argument("--inh-refractory-mode", choices=("hold_v", "no_spike"), default="hold_v",
+                        help="inhibitory neurons (Brian 1.4 held v for their one-value reset)")
     parser.add_argument("--nu-pre", type=float, default=1e-4)
     parser.add_argument("--nu-post", type=float, default=1e-2)
     parser.add_argument("--output", default=None, help="folder for the trained model (optional)")
@@ -58,7 +64,9 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     params = NetworkParams(
         excitatory=ExcitatoryParams(spike_lockout=args.spike_lockout_ms * ms,
-                                    theta_plus=args.theta_plus_mv * mV),
+                                    theta_plus=args.theta_plus_mv * mV,
+                                    refractory_mode=args.refractory_mode),
+        inhibitory=InhibitoryParams(refractory_mode=args.inh_refractory_mode),
         connectivity=ConnectivityParams(input_delay_max=args.input_delay_max_ms * ms),
         presentation=PresentationParams(dt=args.dt_ms * ms, min_spikes=args.min_spikes,
                                         max_rate=args.max_rate_hz * Hz,

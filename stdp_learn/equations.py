@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 _CONDUCTANCE_LIF = """
-dv/dt = ((v_rest - v) + ge * (e_excitatory - v) + gi * (e_inhibitory - v)) / tau_membrane : volt (unless refractory)
+dv/dt = ((v_rest - v) + ge * (e_excitatory - v) + gi * (e_inhibitory - v)) / tau_membrane : volt {refractory_flag}
 dge/dt = -ge / tau_ge : 1   # excitatory conductance, in units of the leak conductance
 dgi/dt = -gi / tau_gi : 1   # inhibitory conductance
 """
@@ -41,8 +41,11 @@ slot_start : second (linked)                          # when the current slot be
 
 
 def _conductance_lif(params, extra_lines="", **extra_constants) -> Equations:
+    # "hold_v": v stays at reset while refractory; "no_spike": it integrates, and the
+    # refractory period only keeps the threshold from firing (Brian2 adds that itself).
+    flag = "(unless refractory)" if params.refractory_mode == "hold_v" else ""
     return Equations(
-        _CONDUCTANCE_LIF + extra_lines,
+        _CONDUCTANCE_LIF.format(refractory_flag=flag) + extra_lines,
         v_rest=params.v_rest,
         e_excitatory=params.e_excitatory,
         e_inhibitory=params.e_inhibitory,

@@ -23,7 +23,7 @@ from .metrics import accuracy
 from .network import initial_weights, input_delays
 from .plasticity import PairSTDP
 from .readout import assign_labels, predict_all_activity, predict_proportion_weighting
-from .simulation import NetworkState, make_simulator
+from .simulation import NetworkState, SpikeTrains, make_simulator
 
 __all__ = ["DiehlCook2015", "Responses", "TrainingLog", "ModelFileError",
            "TrainingInterrupted", "TrainingDiverged"]
@@ -63,11 +63,15 @@ class Responses:
         Spikes of the reward-trained readout's outputs (None without a readout).
     log : TrainingLog
         Retries, layer spikes and timing of the presentations.
+    spikes : SpikeTrains
+        The excitatory spikes of `counts` with their times in the presentation (for
+        `stdp_learn.readout.early_exit`).
     """
 
     counts: np.ndarray
     readout_counts: np.ndarray | None
     log: "TrainingLog"
+    spikes: SpikeTrains | None = None
 
 
 @dataclass
@@ -185,7 +189,7 @@ class DiehlCook2015:
         While learning with labels, every this many images (10,000, as the paper) the
         responses to the images of the interval are classified with the labels assigned
         from the interval before, which gives `training_curve_` at no simulation cost.
-        At most `labelling_window`.
+        Intervals longer than `labelling_window` are cut to it.
     device : {"auto", "cpp_standalone", "runtime"}
         Brian2 device.  "auto" compiles to C++ when a compiler is available.
     block_size : int
@@ -261,12 +265,6 @@ class DiehlCook2015:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ConfigError(f"{name} must be a positive whole number, got {value!r}")
-        if self.evaluation_interval > self.labelling_window:
-            raise ConfigError(
-                f"evaluation_interval ({self.evaluation_interval}) must not exceed "
-                f"labelling_window ({self.labelling_window}): the curve is read from the "
-                "responses kept for labelling"
-            )
         if self.labelling not in _LABELLING:
             raise ConfigError(f"labelling must be one of {_LABELLING}, got {self.labelling!r}")
         if self.device not in ("auto", "runtime", "cpp_standalone", "cuda_standalone"):
@@ -429,10 +427,10 @@ class DiehlCook2015:
                 self._check_health(result)
                 self._recent_counts.append((order[: result.n_consumed], result.counts))
                 self._trim_recent()
-                intervals_before = self.images_done_ // self.evaluation_interval
+                intervals_before = self.images_done_ // self._interval()
                 self.images_done_ += result.n_consumed
                 self.blocks_done_ += 1
-                if y is not None and self.images_done_ // self.evaluation_interval > intervals_before:
+                if y is not None and self.images_done_ // self._interval() > intervals_before:
                     self._evaluate_interval(X, y)
                 if bar is not None:
                     bar.update(result.n_consumed)
@@ -451,10 +449,14 @@ class DiehlCook2015:
             self._assign(X, y)
         return self
 
+    def _interval(self):
+        # the curve is read from the responses kept for labelling
+        return min(self.evaluation_interval, self.labelling_window)
+
     def _evaluate_interval(self, X, y):
         """Score the last interval's responses with the labels of the interval before."""
-        seen = np.concatenate([s for s, _ in self._recent_counts])[-self.evaluation_interval:]
-        counts = np.concatenate([c for _, c in self._recent_counts])[-self.evaluation_interval:]
+        seen = np.concatenate([s for s, _ in self._recent_counts])[-self._interval():]
+        counts = np.concatenate([c for _, c in self._recent_counts])[-self._interval():]
         labels = y[seen % X.shape[0]]
         if self._curve_assignments is not None:
             predictions = predict_all_activity(counts, self._curve_assignments, 10)
@@ -612,7 +614,9 @@ class DiehlCook2015:
         log = TrainingLog()
         for result in results:
             log.merge(result.log)
-        return Responses(counts, readout_counts, log)
+        spikes = SpikeTrains.concatenate([r.spikes for r in results],
+                                         [r.counts.shape[0] for r in results])
+        return Responses(counts, readout_counts, log, spikes)
 
     chunk_size = 2000
 
@@ -622,7 +626,7 @@ class DiehlCook2015:
         simulator.use_results_directory(f"results_{os.getpid()}")
         state = self.state_.copy()
         state.schedule = NetworkState({}).schedule
-        counts, readout_counts, done, block = [], [], 0, 0
+        counts, readout_counts, spikes, done, block = [], [], [], 0, 0
         log = TrainingLog()
         while done < X.shape[0]:
             started = time.perf_counter()
@@ -632,12 +636,14 @@ class DiehlCook2015:
             )
             log.record(result, time.perf_counter() - started)
             counts.append(result.counts)
+            spikes.append(result.spikes)
             if self.readout is not None:
                 readout_counts.append(result.extensions[self.readout.name]["counts"])
             done += result.n_consumed
             block += 1
         return Responses(np.concatenate(counts),
-                         np.concatenate(readout_counts) if readout_counts else None, log)
+                         np.concatenate(readout_counts) if readout_counts else None, log,
+                         SpikeTrains.concatenate(spikes, [c.shape[0] for c in counts]))
 
     def predict(self, X, method="all_activity"):
         """Return the predicted class of each image (-1 where no assigned neuron fired).
@@ -677,11 +683,63 @@ class DiehlCook2015:
         return accuracy(np.asarray(y), self.predict(X, method))
 
     # -- files --------------------------------------------------------------------------
-    def save(self, path):
-        """Write the fitted model to `path` (.npz), atomically."""
+    def _load_compact(self, path, meta, arrays):
+        self.n_input_ = int(meta["n_input"])
+        shape = (self.n_input_, self.n_neurons)
+        for name in ("weights", "delays", "theta", "assignments", "proportions", "rates"):
+            if name not in arrays:
+                raise ModelFileError(f"{path}: compact model without {name}")
+            value = arrays[name]
+            if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+                raise ModelFileError(f"{path}: {name} holds NaN or infinite values; the model is corrupt")
+        if arrays["weights"].size != np.prod(shape) or arrays["theta"].shape != (self.n_neurons,):
+            raise ModelFileError(f"{path}: weights do not match the stated network shape")
+        simulator = self._simulator(self.n_input_)
+        weights = arrays["weights"].astype(np.float64).reshape(shape)
+        delays = arrays["delays"].astype(np.float64).reshape(shape)
+        self.state_ = simulator.initial_state(weights, delays, np.random.default_rng(0))
+        self.state_.arrays["exc.theta"] = arrays["theta"].astype(np.float64)
+        self.images_done_ = meta.get("images_done", 0)
+        if self.random_state is None:
+            self._entropy = int(meta["entropy"])
+        self._curve, self._curve_assignments = ([], []), None
+        self.assignments_ = arrays["assignments"]
+        self.proportions_ = arrays["proportions"]
+        self.rates_ = arrays["rates"]
+        return self
+
+    @classmethod
+    def pretrained(cls, n_neurons=100, *, device="auto", build_dir=None, progress=False):
+        """Return the network of `n_neurons` (100 or 400) trained on MNIST, shipped with the package.
+
+        Each was trained by ``python -m stdp_learn.train mnist --neurons N --seed 0`` (one
+        pass over the 60,000 training images, labels from the last 10,000); its test
+        accuracy is in the README and in ``stdp_learn/pretrained/README.md``.
+        """
+        from importlib import resources
+
+        name = f"dc{int(n_neurons)}.npz"
+        folder = resources.files("stdp_learn") / "pretrained"
+        if not (folder / name).is_file():
+            shipped = sorted(p.name for p in folder.iterdir() if p.name.endswith(".npz"))
+            raise ModelFileError(f"no pretrained model with {n_neurons} neurons; shipped: {shipped}")
+        with resources.as_file(folder / name) as path:
+            return cls.load(path, device=device, build_dir=build_dir, progress=progress)
+
+    def save(self, path, compact=False):
+        """Write the fitted model to `path` (.npz), atomically.
+
+        With ``compact=True`` only what classifies is kept: input weights and delays in
+        single precision, thresholds, labels (about a fifth of the size; no training
+        state, so it cannot resume).  The network starts each test pass from rest
+        anyway, so the answers differ from the full file's only by the rounding of the
+        weights to single precision.
+        """
         self._check_fitted()
         params, rule = self._validated()
         path = Path(path)
+        if compact:
+            return self._save_compact(path, params, rule)
         meta = {
             "format": _FORMAT_VERSION,
             "stdp_learn": __version__,
@@ -721,6 +779,31 @@ class DiehlCook2015:
         os.replace(tmp, path)
         return path
 
+    def _save_compact(self, path, params, rule):
+        self._check_fitted(labels=True)
+        meta = {
+            "format": _FORMAT_VERSION, "stdp_learn": __version__, "compact": True,
+            "n_neurons": self.n_neurons, "n_input": self.n_input_,
+            "params": params.to_dict(), "rule": rule.to_dict(),
+            "labelling": self.labelling, "labelling_window": self.labelling_window,
+            "evaluation_interval": self.evaluation_interval, "block_size": self.block_size,
+            "random_state": self.random_state, "schedule": NetworkState({}).schedule,
+            "images_done": int(getattr(self, "images_done_", 0)),
+            "entropy": str(self._seed_sequence().entropy), "readout": None,
+        }
+        arrays = self.state_.arrays
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as handle:
+            np.savez_compressed(
+                handle, meta=np.array(json.dumps(meta)),
+                weights=arrays["input_exc.w"].astype(np.float32),
+                delays=arrays["input_exc.delay"].astype(np.float32),
+                theta=arrays["exc.theta"], assignments=self.assignments_,
+                proportions=self.proportions_, rates=self.rates_,
+            )
+        os.replace(tmp, path)
+        return path
+
     @classmethod
     def load(cls, path, *, device="auto", build_dir=None, progress=False):
         """Read a model written by `save`."""
@@ -751,6 +834,8 @@ class DiehlCook2015:
             build_dir=build_dir, progress=progress,
             readout=None if readout is None else RewardReadout.from_dict(readout),
         )
+        if meta.get("compact"):
+            return model._load_compact(path, meta, arrays)
         state = {k[len("state/"):]: v for k, v in arrays.items() if k.startswith("state/")}
         for name, value in state.items():
             if value.dtype.kind == "f" and not np.all(np.isfinite(value)):

@@ -35,6 +35,7 @@ from brian2 import (
     Hz,
     Network,
     NeuronGroup,
+    SpikeMonitor,
     StateMonitor,
     Synapses,
     TimedArray,
@@ -292,9 +293,12 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
                              order=-1, name="responses")
     schedule_log = StateMonitor(schedule, ["image_index", "retries"], record=0, dt=slot,
                                 when="start", order=5, name="schedule_log")
+    # ~10 spikes per presentation: their times cost little and show when the answer formed
+    exc_spike_times = SpikeMonitor(exc, name="exc_spike_times")
 
     network = Network(schedule, inputs, exc, inh, input_exc, exc_inh, inh_exc, exc_schedule,
-                      *counters, responses, layer_spikes, schedule_log, name="diehl_cook")
+                      *counters, responses, layer_spikes, schedule_log, exc_spike_times,
+                      name="diehl_cook")
     handle = NetworkHandle(network, block_images, n_input, n_neurons, n_slots, params, rule,
                            block_labels, tuple(extensions), clock)
     for extension in extensions:

@@ -27,7 +27,8 @@ Computational Neuroscience* 9:99, 2015. doi:10.3389/fncom.2015.00099
 
 import numpy as np
 
-__all__ = ["assign_labels", "predict_all_activity", "predict_proportion_weighting"]
+__all__ = ["assign_labels", "predict_all_activity", "predict_proportion_weighting", "early_exit",
+           "early_exit_curve"]
 
 #: Assignment of a silent neuron, and prediction for an image with no answer.
 NO_CLASS = -1
@@ -384,3 +385,147 @@ def predict_proportion_weighting(counts, assignments, proportions, n_classes=10)
     vote_weights = membership * proportions
     class_scores = (counts @ vote_weights) / np.maximum(neurons_per_class, 1.0)
     return _vote(class_scores)
+
+
+def early_exit(spike_image, spike_time, spike_neuron, n_images, assignments, *, margin=np.inf,
+               max_spikes=None, presentation_time=0.35, n_classes=10):
+    """Classify each image from the spikes before its presentation could have been stopped.
+
+    The excitatory spikes of a presentation are taken in order of time.  After each time
+    step with spikes, every class counts the spikes of the neurons assigned to it; the
+    presentation stops as soon as one class leads every other by at least `margin`
+    spikes, or once `max_spikes` spikes were fired.  The image gets the all-activity vote
+    (`predict_all_activity`) on the spikes up to the stop, the spikes of the stopping
+    time step included.  Without a stop it gets the vote on all its spikes: with
+    ``margin=inf`` and no `max_spikes` this is the full evaluation.
+
+    Stopping the input cannot change what happened before, so the answer is what the
+    network gives when its presentation is cut at that time; only the following images
+    would start from a slightly different state (the 150 ms rest lets it decay).
+
+    Parameters
+    ----------
+    spike_image, spike_time, spike_neuron : array_like, shape (n_spikes,)
+        Image, time in seconds from the start of its presentation, and neuron of every
+        spike (`stdp_learn.simulation.SpikeTrains`).
+    n_images : int
+        Number of images.
+    assignments : array_like of int, shape (n_neurons,)
+        Class of each neuron, ``-1`` for none (:func:`assign_labels`).
+    margin : float
+        Spikes by which the leading class must lead to stop (``inf``: never).
+    max_spikes : int, optional
+        Stop after this many spikes of the presentation.
+    presentation_time : float
+        Seconds of a whole presentation, the decision time of an image never stopped.
+    n_classes : int, optional
+        Number of classes.
+
+    Returns
+    -------
+    predictions : ndarray of int64, shape (n_images,)
+        Class of each image, -1 where no assigned neuron fired before the stop.
+    decision_time : ndarray of float, shape (n_images,)
+        Seconds of presentation until the stop.
+
+    Examples
+    --------
+    >>> early_exit([0, 0, 0], [0.01, 0.02, 0.03], [0, 0, 1], 1, [3, 3, 5], margin=2)
+    (array([3]), array([0.02]))
+    """
+    n_classes = _validate_n_classes(n_classes)
+    spike_image = _as_integer_array(spike_image, "spike_image").ravel()
+    spike_neuron = _as_integer_array(spike_neuron, "spike_neuron").ravel()
+    spike_time = np.asarray(spike_time, dtype=float).ravel()
+    if not spike_image.size == spike_time.size == spike_neuron.size:
+        raise ValueError("spike_image, spike_time and spike_neuron must have the same length")
+    assignments = np.asarray(assignments)
+    assignments = _validate_assignments(assignments, assignments.size, n_classes)
+    if not margin > 0:
+        raise ValueError(f"margin must be positive, got {margin}")
+    if max_spikes is not None and int(max_spikes) < 1:
+        raise ValueError(f"max_spikes must be at least 1, got {max_spikes}")
+    n_images = int(n_images)
+    predictions = np.full(n_images, NO_CLASS, dtype=np.int64)
+    decision_time = np.full(n_images, float(presentation_time))
+    order = np.lexsort((spike_time, spike_image))
+    spike_image, spike_time, spike_neuron = spike_image[order], spike_time[order], spike_neuron[order]
+    starts = np.searchsorted(spike_image, np.arange(n_images + 1))
+    for image in range(n_images):
+        times = spike_time[starts[image]: starts[image + 1]]
+        neurons = spike_neuron[starts[image]: starts[image + 1]]
+        end = times.size
+        if end:
+            classes = assignments[neurons]
+            votes = np.zeros((end, n_classes))
+            assigned = classes >= 0
+            votes[np.flatnonzero(assigned), classes[assigned]] = 1
+            totals = np.cumsum(votes, axis=0)
+            ranked = np.sort(totals, axis=1)
+            lead = ranked[:, -1] - (ranked[:, -2] if n_classes > 1 else 0)
+            # a stop can only come at the last spike of a time step
+            step_ends = np.append(times[1:] != times[:-1], True)
+            stop = step_ends & (lead >= margin)
+            if max_spikes is not None:
+                stop |= step_ends & (np.arange(1, end + 1) >= int(max_spikes))
+            hits = np.flatnonzero(stop)
+            if hits.size:
+                end = hits[0] + 1
+                decision_time[image] = times[hits[0]]
+        counts = np.zeros((1, assignments.size))
+        np.add.at(counts[0], spike_neuron[starts[image]: starts[image] + end], 1)
+        predictions[image] = predict_all_activity(counts, assignments, n_classes)[0]
+    return predictions, decision_time
+
+
+def early_exit_curve(spikes, labels, assignments, *, margins=(1, 2, 3, 4, 6, 8, np.inf),
+                     retries=None, presentation_time=0.35, synops_per_image=None, n_classes=10):
+    """Return accuracy against presentation time for a range of early-exit margins.
+
+    Parameters
+    ----------
+    spikes : SpikeTrains
+        Excitatory spikes of the accepted presentations (``Responses.spikes``).
+    labels : array_like of int, shape (n_images,)
+        True classes.
+    assignments : array_like of int, shape (n_neurons,)
+        Class of each neuron.
+    margins : sequence of float
+        Margins of `early_exit` to try (``inf``: the full presentation).
+    retries : array_like of int, shape (n_images,), optional
+        Presentations shown before the accepted one (the retry rule); each counts a
+        whole `presentation_time`.
+    presentation_time : float
+        Seconds of one presentation.
+    synops_per_image : array_like, shape (n_images,), optional
+        Synaptic operations of each image with its full presentations; the curve then
+        reports them scaled by the fraction of presentation time shown (an estimate:
+        it takes the events of a presentation to be spread evenly over its time).
+
+    Returns
+    -------
+    list of dict
+        One per margin: ``margin``, ``accuracy``, ``mean_presentation_ms`` (accepted and
+        retried presentations), ``stopped_early`` (fraction of images) and, with
+        `synops_per_image`, ``mean_synops``.
+    """
+    labels = np.asarray(labels)
+    n_images = labels.size
+    retries = np.zeros(n_images) if retries is None else np.asarray(retries, dtype=float)
+    full_time = (retries + 1) * presentation_time
+    curve = []
+    for margin in margins:
+        predictions, decision = early_exit(
+            spikes.image, spikes.time, spikes.neuron, n_images, assignments, margin=margin,
+            presentation_time=presentation_time, n_classes=n_classes)
+        shown = retries * presentation_time + decision
+        point = {
+            "margin": float(margin),
+            "accuracy": float(np.mean(predictions == labels)) if n_images else float("nan"),
+            "mean_presentation_ms": float(np.mean(shown) * 1e3) if n_images else float("nan"),
+            "stopped_early": float(np.mean(decision < presentation_time)) if n_images else 0.0,
+        }
+        if synops_per_image is not None:
+            point["mean_synops"] = float(np.mean(np.asarray(synops_per_image) * shown / full_time))
+        curve.append(point)
+    return curve

@@ -37,6 +37,7 @@ from .config import ConfigError
 from .network import NetworkHandle, build_network
 
 __all__ = [
+    "SpikeTrains",
     "BlockResult",
     "NetworkState",
     "SlotRecord",
@@ -105,6 +106,8 @@ class BlockResult:
     layer_spikes : dict of ndarray, shape (n_consumed,)
         Spikes of the "input", "exc" and "inh" layers for each image, over all its
         slots (retries included) and whole slots (rest included).
+    spikes : SpikeTrains
+        The excitatory spikes that `counts` counts, with their times.
     """
 
     n_consumed: int
@@ -113,6 +116,39 @@ class BlockResult:
     slots_used: int
     layer_spikes: dict = field(default_factory=dict)
     extensions: dict = field(default_factory=dict)
+    spikes: "SpikeTrains | None" = None
+
+
+@dataclass
+class SpikeTrains:
+    """Excitatory spikes during the accepted presentations of a run of images.
+
+    Spike ``k`` was fired by neuron ``neuron[k]`` at ``time[k]`` seconds after the start of
+    the presentation of image ``image[k]``; spikes are ordered by image, then by time.
+    """
+
+    image: np.ndarray
+    time: np.ndarray
+    neuron: np.ndarray
+
+    @classmethod
+    def concatenate(cls, parts, n_images_each) -> "SpikeTrains":
+        """Join the trains of consecutive runs of `n_images_each` images."""
+        offsets = np.concatenate([[0], np.cumsum(n_images_each)[:-1]]).astype(np.int64)
+        parts = list(parts)
+        if not parts:
+            return cls(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
+        return cls(
+            np.concatenate([p.image + offset for p, offset in zip(parts, offsets)]),
+            np.concatenate([p.time for p in parts]),
+            np.concatenate([p.neuron for p in parts]),
+        )
+
+    def counts(self, n_images, n_neurons) -> np.ndarray:
+        """Return the spikes of each neuron per image, shape (n_images, n_neurons)."""
+        counts = np.zeros((n_images, n_neurons), dtype=np.int64)
+        np.add.at(counts, (self.image, self.neuron), 1)
+        return counts
 
 
 @dataclass
@@ -258,6 +294,7 @@ class _Simulator:
                 image_index[valid], weights=per_slot[valid], minlength=n_consumed
             )[:n_consumed].astype(np.int64)
         slots = SlotRecord(image_index, retries, valid, accepted, n_consumed)
+        spikes = self._presentation_spikes(image_index, accepted)
         result = BlockResult(
             n_consumed=n_consumed,
             counts=counts[accepted],
@@ -265,8 +302,26 @@ class _Simulator:
             slots_used=int(valid.sum()),
             layer_spikes=layer_spikes,
             extensions={ext.name: ext.block_result(handle, slots) for ext in self.extensions},
+            spikes=spikes,
         )
         return result, next_schedule
+
+    def _presentation_spikes(self, image_index, accepted) -> SpikeTrains:
+        """Return the excitatory spikes of the accepted presentations, timed from their start."""
+        monitor = self.handle["exc_spike_times"]
+        times = np.asarray(monitor.t_[:], dtype=float)
+        neurons = np.asarray(monitor.i[:], dtype=np.int64)
+        pres = self.params.presentation
+        dt = float(pres.dt)
+        steps_per_slot = int(round(float(pres.slot_duration) / dt))
+        slot = np.round(times / dt).astype(np.int64) // steps_per_slot
+        # the same comparison, in the same floating point, as the neurons' presentation count
+        since_start = times - (slot * steps_per_slot).astype(float) * dt
+        keep = (slot < self.n_slots) & (since_start < float(pres.presentation_time))
+        keep[keep] = accepted[slot[keep]]
+        order = np.lexsort((times[keep], image_index[slot[keep]]))
+        since_start = np.maximum(since_start[keep][order], 0.0)  # a slot's first step: 0, not -1e-18
+        return SpikeTrains(image_index[slot[keep]][order], since_start, neurons[keep][order])
 
     # -- driving ------------------------------------------------------------------------
     def _check_block(self, images, labels):

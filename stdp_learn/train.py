@@ -212,7 +212,7 @@ def _peak_memory_mb():
 
 def run(args, stop_request=None) -> dict:
     """Train and evaluate as `args` says; return the metrics written to metrics.json."""
-    from . import DiehlCook2015, load_dataset
+    from . import DiehlCook2015, NetworkParams, load_dataset
     from .efficiency import efficiency_report
     from .metrics import accuracy, confusion_matrix, no_answer_count
 
@@ -310,16 +310,35 @@ def run(args, stop_request=None) -> dict:
             test_log.layer_spikes, model.n_input_, model.n_neurons,
             params=model.params, rule=model.rule, n_slots=model.block_size,
         )
+        metrics["early_exit"] = _early_exit(model, responses, y_test)
     model.save(output / "model.npz")
     np.save(output / "test_counts.npy", counts)
     _write_figures(model, y_test, predictions, output, data.X_train.shape[1:])
     _write_learning_figures(model, snapshots, output, animation=args.animation)
+    if "early_exit" in metrics:
+        _write_early_exit_figure(metrics["early_exit"], output)
     tmp = output / "metrics.json.tmp"
     tmp.write_text(json.dumps(metrics, indent=2) + "\n")
     os.replace(tmp, output / "metrics.json")
     checkpoint.unlink(missing_ok=True)  # the run is complete: model.npz holds everything
     metrics["output"] = str(output)
     return metrics
+
+
+def _early_exit(model, responses, y_test):
+    """Accuracy against presentation time when presentations stop once the answer is clear."""
+    from .efficiency import synaptic_operations
+    from .readout import early_exit_curve
+
+    synops = synaptic_operations(responses.log.layer_spikes, model.n_input_, model.n_neurons,
+                                 per_image=True)["per_image"]["total"]
+    params = model.params if model.params is not None else NetworkParams()
+    curve = early_exit_curve(
+        responses.spikes, y_test, model.assignments_, retries=responses.log.retries,
+        presentation_time=float(params.presentation.presentation_time), synops_per_image=synops)
+    for point in curve:  # JSON has no infinity: the full presentation has no margin
+        point["margin"] = None if np.isinf(point["margin"]) else point["margin"]
+    return curve
 
 
 def _write_figures(model, y_test, predictions, output, image_shape):
@@ -336,6 +355,22 @@ def _write_figures(model, y_test, predictions, output, image_shape):
     plt.close(ax.figure)
     ax = plot_confusion(confusion_matrix(y_test, predictions))
     ax.figure.savefig(output / "confusion.png", dpi=120, bbox_inches="tight")
+    plt.close(ax.figure)
+
+
+def _write_early_exit_figure(curve, output):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_efficiency_tradeoff
+
+    ax = plot_efficiency_tradeoff([p["mean_presentation_ms"] for p in curve],
+                                  [p["accuracy"] for p in curve],
+                                  synops=[p["mean_synops"] for p in curve])
+    ax.set_title("early exit: stop once a class leads by k spikes")
+    ax.figure.savefig(output / "early_exit.png", dpi=120, bbox_inches="tight")
     plt.close(ax.figure)
 
 

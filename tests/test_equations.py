@@ -150,7 +150,7 @@ def test_inhibitory_rate_matches_analytic_lif():
 
 
 def test_excitatory_rate_matches_analytic_lif_at_initial_threshold():
-    params = ExcitatoryParams()
+    params = ExcitatoryParams(refractory_mode="hold_v")  # no_spike: see the test below
     dt = 0.05 * ms
     # With theta frozen at theta_init the threshold is -52 - 20 + 20 = -52 mV, which
     # v_inf = -65 mV / (1 + g) crosses at g = 0.25.
@@ -171,6 +171,28 @@ def test_excitatory_rate_matches_analytic_lif_at_initial_threshold():
         assert len(trains[k]) > 10
         assert steady_rate(trains[k] / second) == pytest.approx(1 / period, rel=0.02)
     assert_array_equal(group.theta[:], params.theta_init)  # frozen while not plastic
+
+
+@pytest.mark.parametrize("mode", ["hold_v", "no_spike"])
+def test_refractory_mode_decides_whether_v_integrates_while_refractory(mode):
+    # "hold_v": the neuron climbs from reset only once the refractory period is over;
+    # "no_spike": it climbs from the spike on and fires as soon as it may.
+    params = ExcitatoryParams(refractory_mode=mode)
+    dt = 0.05 * ms
+    threshold = float(params.v_threshold - params.theta_offset + params.theta_init)
+    drives = np.array([0.5, 20.0])  # climbs of about 61 ms and 1.1 ms
+    group, helpers = excitatory_group(drives, dt, params, plastic=False)
+    spikes = SpikeMonitor(group)
+    run_group(group, helpers, 1 * second, spikes)
+    trains = spikes.spike_trains()
+    refractory = float(params.refractory)
+    for k, g in enumerate(drives):
+        climb = analytic_period(float(params.v_rest), float(params.e_excitatory),
+                                float(params.tau_membrane), 0.0, float(params.v_reset),
+                                threshold, g)
+        period = refractory + climb if mode == "hold_v" else max(refractory, climb)
+        assert len(trains[k]) > 10
+        assert steady_rate(trains[k] / second) == pytest.approx(1 / period, rel=0.02)
 
 
 # -- passive relaxation -----------------------------------------------------------------
@@ -243,7 +265,8 @@ def test_theta_raises_the_threshold_and_slows_firing():
 
     trains = spikes.spike_trains()
     rates = [steady_rate(trains[k] / second) for k in (0, 1)]
-    period = analytic_period(-65e-3, 0.0, 0.1, 5e-3, -65e-3, -51.5e-3, 1.0)
+    # the default refractory mode ("no_spike") lets v climb from the reset at once
+    period = max(5e-3, analytic_period(-65e-3, 0.0, 0.1, 0.0, -65e-3, -51.5e-3, 1.0))
     assert rates[1] < rates[0]
     assert rates[1] == pytest.approx(1 / period, rel=0.02)
 
@@ -270,12 +293,15 @@ def test_no_two_spikes_closer_than_the_refractory_period(population):
     assert intervals.size > 5
     assert intervals.min() >= refractory - 1e-12
     assert intervals.max() <= refractory + 2 * float(dt) + 1e-12  # the bound is reached
-    # During the refractory period v stays clamped at the reset value.
     times = np.asarray(voltage.t / second)
     first = float(spikes.t[0] / second)
-    clamped = (times > first + 1e-12) & (times < first + refractory - 1e-12)
-    assert clamped.sum() > 10
-    assert_allclose(voltage.v[0][clamped] / mV, float(params.v_reset / mV), rtol=0, atol=1e-9)
+    refractory_steps = (times > first + 1e-12) & (times < first + refractory - 1e-12)
+    assert refractory_steps.sum() > 10
+    v_refractory = voltage.v[0][refractory_steps] / mV
+    if params.refractory_mode == "hold_v":  # v stays clamped at the reset value
+        assert_allclose(v_refractory, float(params.v_reset / mV), rtol=0, atol=1e-9)
+    else:  # "no_spike" (the excitatory default): v integrates, above threshold, unfired
+        assert np.all(v_refractory[1:] > float(params.v_reset / mV) + 1)  # [0]: the reset
 
 
 def test_spike_lockout_adds_to_the_refractory_period():

@@ -6,6 +6,7 @@ from stdp_learn import (
     ConfigError,
     DiehlCook2015,
     ModelFileError,
+    NetworkParams,
     RewardReadout,
     load_mnist,
     load_mnist_sample,
@@ -188,3 +189,46 @@ def test_training_curve_scores_each_interval_with_the_labels_of_the_one_before(s
     np.testing.assert_array_equal(images, expected_images)
     np.testing.assert_allclose(scores, expected_scores)
     assert np.all((scores >= 0) & (scores <= 1))
+
+
+def test_spike_times_are_the_counted_spikes_and_early_exit_without_margin_is_predict(
+        small_model, sample):
+    from stdp_learn.readout import early_exit
+
+    X = sample.X_test[:30]
+    responses = small_model.responses(X)
+    spikes = responses.spikes
+    np.testing.assert_array_equal(spikes.counts(30, 20), responses.counts)
+    # 350 * ms is 0.35000000000000003 s: a spike of the 700th step, at 0.35, still counts
+    presentation_time = float(NetworkParams().presentation.presentation_time)
+    assert np.all((spikes.time >= 0) & (spikes.time < presentation_time))
+    predictions, decided = early_exit(spikes.image, spikes.time, spikes.neuron, 30,
+                                      small_model.assignments_)
+    np.testing.assert_array_equal(predictions, small_model.predict_from_counts(responses.counts))
+    assert np.all(decided == 0.35)
+
+
+def test_compact_file_keeps_what_classifies(small_model, sample, tmp_path):
+    path = small_model.save(tmp_path / "compact.npz", compact=True)
+    full = small_model.save(tmp_path / "full.npz")
+    assert path.stat().st_size < full.stat().st_size / 2
+    loaded = DiehlCook2015.load(path, device=DEVICE, build_dir=small_model.build_dir)
+    np.testing.assert_allclose(loaded.weights_, small_model.weights_, rtol=1e-6)
+    np.testing.assert_array_equal(loaded.theta_, small_model.theta_)
+    np.testing.assert_array_equal(loaded.assignments_, small_model.assignments_)
+    X = sample.X_test[:30]
+    agree = np.mean(loaded.predict(X) == small_model.predict(X))
+    assert agree >= 0.9  # single-precision weights: a spike may move, rarely an answer
+
+
+def test_pretrained_models_load_and_classify(sample):
+    from importlib import resources
+
+    folder = resources.files("stdp_learn") / "pretrained"
+    shipped = sorted(int(p.name[2:-4]) for p in folder.iterdir() if p.name.startswith("dc"))
+    assert 100 in shipped
+    model = DiehlCook2015.pretrained(100)
+    assert model.weights_.shape == (784, 100)
+    assert (model.assignments_ >= 0).sum() >= 90
+    with pytest.raises(ModelFileError, match="shipped"):
+        DiehlCook2015.pretrained(123)

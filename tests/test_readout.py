@@ -6,6 +6,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from stdp_learn.readout import (
     assign_labels,
+    early_exit,
+    early_exit_curve,
     predict_all_activity,
     predict_proportion_weighting,
 )
@@ -382,3 +384,68 @@ def test_vectorised_readout_matches_loop_reference():
     # The two readouts should not be identical on this data; otherwise the
     # weighted path would not really be tested.
     assert np.any(all_activity != weighted)
+
+
+# -- early exit ---------------------------------------------------------------------------
+
+def test_early_exit_stops_when_a_class_leads_by_the_margin():
+    # image 0: class 3 leads by 2 at the second spike; image 1: never leads by 2
+    image = [0, 0, 0, 0, 1, 1]
+    time = [0.010, 0.020, 0.030, 0.040, 0.005, 0.006]
+    neuron = [0, 0, 1, 1, 1, 0]
+    assignments = [3, 5]
+    predictions, decided = early_exit(image, time, neuron, 2, assignments, margin=2)
+    assert predictions.tolist() == [3, 3]  # image 1: a 1-1 tie goes to the lower class
+    assert decided.tolist() == [0.020, 0.35]
+
+
+def test_early_exit_counts_every_spike_of_the_stopping_time_step():
+    # two spikes in one step: the lead of 2 is reached only with both
+    predictions, decided = early_exit([0, 0, 0], [0.01, 0.01, 0.02], [0, 0, 1], 1, [4, 7], margin=2)
+    assert decided.tolist() == [0.01] and predictions.tolist() == [4]
+    # one spike of a step never stops the presentation alone when its partner would undo it
+    predictions, decided = early_exit([0, 0], [0.01, 0.01], [0, 1], 1, [4, 7], margin=1)
+    assert decided.tolist() == [0.35]
+
+
+def test_early_exit_after_max_spikes():
+    _, decided = early_exit([0, 0, 0], [0.01, 0.02, 0.03], [0, 1, 0], 1, [2, 6], max_spikes=2)
+    assert decided.tolist() == [0.02]
+
+
+def test_early_exit_with_infinite_margin_is_the_full_evaluation():
+    rng = np.random.default_rng(5)
+    n_images, n_neurons = 40, 12
+    n_spikes = 300
+    image = rng.integers(0, n_images, n_spikes)
+    time = rng.integers(0, 700, n_spikes) * 0.0005
+    neuron = rng.integers(0, n_neurons, n_spikes)
+    assignments = rng.integers(-1, 10, n_neurons)
+    predictions, decided = early_exit(image, time, neuron, n_images, assignments)
+    counts = np.zeros((n_images, n_neurons))
+    np.add.at(counts, (image, neuron), 1)
+    np.testing.assert_array_equal(predictions, predict_all_activity(counts, assignments))
+    assert np.all(decided == 0.35)
+
+
+def test_early_exit_curve_trades_time_for_accuracy():
+    from stdp_learn.simulation import SpikeTrains
+
+    # neuron 0 (class 1) fires early on every image, neuron 1 (class 2) later and more
+    image = np.repeat(np.arange(10), 4)
+    time = np.tile([0.01, 0.1, 0.2, 0.3], 10)
+    neuron = np.tile([0, 1, 1, 1], 10)
+    spikes = SpikeTrains(image, time, neuron)
+    curve = early_exit_curve(spikes, np.full(10, 2), [1, 2], margins=(1, np.inf),
+                             retries=np.ones(10), synops_per_image=np.full(10, 700.0))
+    quick, full = curve
+    assert quick["accuracy"] == 0.0 and full["accuracy"] == 1.0
+    assert quick["mean_presentation_ms"] == pytest.approx(350 + 10)
+    assert full["mean_presentation_ms"] == pytest.approx(700)
+    assert quick["mean_synops"] == pytest.approx(700 * 360 / 700)
+    assert full["stopped_early"] == 0.0 and quick["stopped_early"] == 1.0
+
+
+def test_early_exit_rejects_a_bad_margin():
+    with pytest.raises(ValueError, match="margin"):
+        early_exit([0], [0.0], [0], 1, [0], margin=0)
