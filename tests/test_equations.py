@@ -150,7 +150,7 @@ def test_inhibitory_rate_matches_analytic_lif():
 
 
 def test_excitatory_rate_matches_analytic_lif_at_initial_threshold():
-    params = ExcitatoryParams(refractory_mode="hold_v")  # no_spike: see the test below
+    params = ExcitatoryParams()
     dt = 0.05 * ms
     # With theta frozen at theta_init the threshold is -52 - 20 + 20 = -52 mV, which
     # v_inf = -65 mV / (1 + g) crosses at g = 0.25.
@@ -265,21 +265,21 @@ def test_theta_raises_the_threshold_and_slows_firing():
 
     trains = spikes.spike_trains()
     rates = [steady_rate(trains[k] / second) for k in (0, 1)]
-    # the default refractory mode ("no_spike") lets v climb from the reset at once
-    period = max(5e-3, analytic_period(-65e-3, 0.0, 0.1, 0.0, -65e-3, -51.5e-3, 1.0))
+    period = analytic_period(-65e-3, 0.0, 0.1, 5e-3, -65e-3, -51.5e-3, 1.0)
     assert rates[1] < rates[0]
     assert rates[1] == pytest.approx(1 / period, rel=0.02)
 
 
 # -- refractoriness -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("population", ["excitatory", "inhibitory"])
+@pytest.mark.parametrize("population", ["excitatory", "excitatory_no_spike", "inhibitory"])
 def test_no_two_spikes_closer_than_the_refractory_period(population):
     dt = 0.05 * ms
     # A conductance of 1000 drives v from reset to threshold within one step, so the
     # refractory period alone sets the interval.
-    if population == "excitatory":
-        params = ExcitatoryParams()
+    if population.startswith("excitatory"):
+        mode = "no_spike" if population.endswith("no_spike") else "hold_v"
+        params = ExcitatoryParams(refractory_mode=mode)
         group, helpers = excitatory_group([1000.0], dt, params)
     else:
         params = InhibitoryParams()
@@ -300,7 +300,7 @@ def test_no_two_spikes_closer_than_the_refractory_period(population):
     v_refractory = voltage.v[0][refractory_steps] / mV
     if params.refractory_mode == "hold_v":  # v stays clamped at the reset value
         assert_allclose(v_refractory, float(params.v_reset / mV), rtol=0, atol=1e-9)
-    else:  # "no_spike" (the excitatory default): v integrates, above threshold, unfired
+    else:  # "no_spike": v integrates, above threshold, unfired
         assert np.all(v_refractory[1:] > float(params.v_reset / mV) + 1)  # [0]: the reset
 
 
