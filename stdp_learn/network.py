@@ -27,6 +27,7 @@ rates (1); the counts are zeroed and, while learning, the input weights normalis
 """
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,9 +129,37 @@ class NetworkHandle:
     block_labels: TimedArray = None
     extensions: tuple = ()
     clock: Clock = None
+    slot_clock: Clock = None
 
     def __getitem__(self, name):
         return self.network[name]
+
+
+class StableClock(Clock):
+    """A Brian2 clock whose hash is the same in every process.
+
+    The compiled device keeps clocks in sets and writes their initialisation into
+    main.cpp in set order; with Python's default hash (the object's address) the order,
+    and so main.cpp, changes from one process to the next, and a cached build recompiles
+    it each time.  Every clock of the network is a StableClock.
+    """
+
+    _pending_hash = 0  # Brian2 hashes a new object in __new__, before it has attributes
+    # Brian2 lets only properties of the object's own class bypass its variables
+    dt = Clock.__dict__["dt"]
+    dt_ = Clock.__dict__["dt_"]
+
+    def __new__(cls, dt, name):
+        cls._pending_hash = zlib.crc32(name.encode())
+        clock = super().__new__(cls, dt=dt, name=name)
+        clock.__dict__["_stable_hash"] = cls._pending_hash
+        return clock
+
+    def __init__(self, dt, name):
+        super().__init__(dt=dt, name=name)
+
+    def __hash__(self):
+        return self.__dict__.get("_stable_hash", type(self)._pending_hash)
 
 
 def initial_weights(n_input, n_neurons, params: NetworkParams, rng) -> np.ndarray:
@@ -182,14 +211,15 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     block_labels = TimedArray(np.full(n_slots + 1, -1.0), dt=1 * second, name="block_labels")
     # Every group and synapse runs on this clock: the network's dt never depends on
     # Brian2's global default clock.
-    clock = Clock(dt=pres.dt, name="simulation_clock")
+    clock = StableClock(dt=pres.dt, name="simulation_clock")
+    slot_clock = StableClock(dt=slot, name="slot_clock")  # the once-per-slot operations
 
     schedule = NeuronGroup(
         1, _SCHEDULE_MODEL, name="schedule", clock=clock,
         namespace={"min_spikes": pres.min_spikes, "max_retries": max_retries,
                    "block_labels": block_labels},
     )
-    schedule.run_regularly(_SCHEDULE_STEP, dt=slot, when="start", order=0, name="schedule_step")
+    schedule.run_regularly(_SCHEDULE_STEP, clock=slot_clock, when="start", order=0, name="schedule_step")
 
     inputs = NeuronGroup(
         n_input, _INPUT_MODEL, threshold=_INPUT_THRESHOLD, reset=_INPUT_RESET, name="input",
@@ -205,7 +235,7 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     zeros = np.zeros(n_input, dtype=int)
     for name in ("image_index", "retries", "slot_start", "n_images"):
         setattr(inputs, name, linked_var(schedule, name, index=zeros))
-    inputs.run_regularly(_INPUT_SLOT_START, dt=slot, when="start", order=1, name="input_slot_start")
+    inputs.run_regularly(_INPUT_SLOT_START, clock=slot_clock, when="start", order=1, name="input_slot_start")
 
     exc = NeuronGroup(
         n_neurons, excitatory_equations(exc_p),
@@ -251,18 +281,18 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
         setattr(input_exc, name, -1e4 * second)
     input_exc.pre.delay = "axonal_delay"
     exc.run_regularly("presentation_spikes = 0\nslot_spike_count = 0\ninput_weight_sum = 0",
-                      dt=slot, when="start", order=2, name="exc_slot_reset")
-    inh.run_regularly("slot_spike_count = 0", dt=slot, when="start", order=2, name="inh_slot_reset")
-    inputs.run_regularly("slot_spike_count = 0", dt=slot, when="start", order=2,
+                      clock=slot_clock, when="start", order=2, name="exc_slot_reset")
+    inh.run_regularly("slot_spike_count = 0", clock=slot_clock, when="start", order=2, name="inh_slot_reset")
+    inputs.run_regularly("slot_spike_count = 0", clock=slot_clock, when="start", order=2,
                          name="input_slot_reset")
     if conn.weight_sum is not None:
         # Once per slot, O(synapses): add every weight to its column's sum, then rescale.
-        input_exc.run_regularly("input_weight_sum_post += w", dt=slot, when="start", order=3,
+        input_exc.run_regularly("input_weight_sum_post += w", clock=slot_clock, when="start", order=3,
                                 name="input_exc_weight_sum")
         input_exc.run_regularly(
             "w = w * (int(not plastic) + int(plastic) * weight_sum"
             " / (input_weight_sum_post + int(input_weight_sum_post == 0)))",
-            dt=slot, when="start", order=4, name="input_exc_normalise",
+            clock=slot_clock, when="start", order=4, name="input_exc_normalise",
         )
 
     exc_inh = Synapses(exc, inh, on_pre="ge_post += w_exc_inh", name="exc_inh", clock=clock,
@@ -277,21 +307,21 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     exc_schedule.connect()
     exc_schedule.run_regularly(
         "slot_spikes_post += presentation_spikes_pre\nexc_spikes_post += slot_spike_count_pre",
-        dt=slot, when="start", order=-2, name="exc_schedule_sum",
+        clock=slot_clock, when="start", order=-2, name="exc_schedule_sum",
     )
     counters = []
     for layer, total in ((inputs, "input_spikes"), (inh, "inh_spikes")):
         counter = Synapses(layer, schedule, name=f"{layer.name}_schedule", clock=clock)
         counter.connect()
-        counter.run_regularly(f"{total}_post += slot_spike_count_pre", dt=slot, when="start",
+        counter.run_regularly(f"{total}_post += slot_spike_count_pre", clock=slot_clock, when="start",
                               order=-2, name=f"{layer.name}_schedule_sum")
         counters.append(counter)
     layer_spikes = StateMonitor(schedule, ["input_spikes", "exc_spikes", "inh_spikes"], record=0,
-                                dt=slot, when="start", order=-1, name="layer_spikes")
+                                clock=slot_clock, when="start", order=-1, name="layer_spikes")
 
-    responses = StateMonitor(exc, "presentation_spikes", record=True, dt=slot, when="start",
+    responses = StateMonitor(exc, "presentation_spikes", record=True, clock=slot_clock, when="start",
                              order=-1, name="responses")
-    schedule_log = StateMonitor(schedule, ["image_index", "retries"], record=0, dt=slot,
+    schedule_log = StateMonitor(schedule, ["image_index", "retries"], record=0, clock=slot_clock,
                                 when="start", order=5, name="schedule_log")
     # ~10 spikes per presentation: their times cost little and show when the answer formed
     exc_spike_times = SpikeMonitor(exc, name="exc_spike_times")
@@ -300,7 +330,7 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
                       *counters, responses, layer_spikes, schedule_log, exc_spike_times,
                       name="diehl_cook")
     handle = NetworkHandle(network, block_images, n_input, n_neurons, n_slots, params, rule,
-                           block_labels, tuple(extensions), clock)
+                           block_labels, tuple(extensions), clock, slot_clock)
     for extension in extensions:
         network.add(*extension.build(handle))
     return handle

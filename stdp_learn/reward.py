@@ -63,6 +63,7 @@ from brian2 import (
 )
 
 from .config import ConfigError, _check_number, _check_quantity
+from .network import StableClock
 from .readout import NO_CLASS
 
 __all__ = ["RewardSTDP", "RewardReadout", "REWARD_POLICIES"]
@@ -485,8 +486,9 @@ class RewardReadout:
 
         Uses ``handle["exc"]`` (spikes and its shared ``plastic`` flag),
         ``handle["schedule"]`` (its ``label``), ``handle.clock`` (the network's clock, on
-        which every object of the readout runs) and ``handle.params.presentation`` (slot
-        and presentation times).
+        which the readout's neurons and synapses run), ``handle.slot_clock`` (the clock of
+        the once-per-slot operations) and ``handle.params.presentation`` (slot and
+        presentation times).
         """
         self.validate()
         rule = self.rule
@@ -519,7 +521,7 @@ class RewardReadout:
         slot_reset = "v = v_rest\npresentation_spikes = 0\nslot_start = t\ninput_weight_sum = 0"
         if self.episodic:
             slot_reset += "\nreward = 0"
-        output.run_regularly(slot_reset, dt=pres.slot_duration, when="start", order=2,
+        output.run_regularly(slot_reset, clock=handle.slot_clock, when="start", order=2,
                              name=f"{self.name}_slot_reset")
 
         namespace = dict(rule.namespace())
@@ -531,23 +533,24 @@ class RewardReadout:
             name=f"{self.name}_input", namespace=namespace, clock=handle.clock,
         )
         synapses.connect()  # ordered by source then target: (n_neurons, n_outputs)
-        synapses.run_regularly(rule.weight_update(), dt=rule.update_interval, when="end",
+        update_clock = StableClock(dt=rule.update_interval, name=f"{self.name}_update_clock")
+        synapses.run_regularly(rule.weight_update(), clock=update_clock, when="end",
                                name=f"{self.name}_weight_update")
         if self.episodic:
             # one pass over the synapses per slot: every presentation starts without trace
             synapses.run_regularly("eligibility_value = 0\neligibility_time = t",
-                                   dt=pres.slot_duration, when="start", order=2,
+                                   clock=handle.slot_clock, when="start", order=2,
                                    name=f"{self.name}_eligibility_reset")
 
         if self.weight_sum is not None:
             # As the excitatory layer's input: once per slot, while learning, every output's
             # input weights are scaled to sum to weight_sum (two passes over the synapses).
-            synapses.run_regularly("input_weight_sum_post += w", dt=pres.slot_duration,
+            synapses.run_regularly("input_weight_sum_post += w", clock=handle.slot_clock,
                                    when="start", order=3, name=f"{self.name}_weight_sum")
             synapses.run_regularly(
                 "w = w * (int(not plastic_post) + int(plastic_post) * weight_sum"
                 " / (input_weight_sum_post + int(input_weight_sum_post == 0)))",
-                dt=pres.slot_duration, when="start", order=4, name=f"{self.name}_normalise",
+                clock=handle.slot_clock, when="start", order=4, name=f"{self.name}_normalise",
             )
 
         lateral = Synapses(output, output, on_pre=_LATERAL, name=f"{self.name}_lateral",
@@ -557,7 +560,7 @@ class RewardReadout:
         lateral.connect()  # all pairs, itself included: every output marks the answer
 
         responses = StateMonitor(output, "presentation_spikes", record=True,
-                                 dt=pres.slot_duration, when="start", order=-1,
+                                 clock=handle.slot_clock, when="start", order=-1,
                                  name=f"{self.name}_responses")
         return [output, synapses, lateral, responses]
 

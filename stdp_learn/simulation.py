@@ -497,6 +497,10 @@ class StandaloneSimulator(_Simulator):
         seed_array = device.get_array_name(self.handle["schedule"].variables["random_seed"])
         device.insert_code("main", f"brian::_random_generators[0].seed((unsigned long) brian::{seed_array}[0]);")
         self.handle.network.run(self.n_slots * self.params.presentation.slot_duration, namespace={})
+        # Brian2 keeps the clocks in a set, whose order changes from process to process,
+        # and writes their initialisation into main.cpp in that order: a cached build
+        # would recompile main.cpp in every new process.  A fixed order keeps it as is.
+        device.clocks = sorted(device.clocks, key=lambda clock: clock.name)
         device.build(directory=str(self.build_dir), compile=True, run=False, with_output=False)
         self.compile_seconds = time.perf_counter() - start
         StandaloneSimulator._active_owner = self

@@ -247,6 +247,7 @@ class _Handle:
     params: NetworkParams
     n_neurons: int
     clock: Clock
+    slot_clock: Clock
 
     def __getitem__(self, name):
         return self.groups[name]
@@ -292,8 +293,9 @@ def test_readout_learns_a_synthetic_task():
                            namespace={"slot_labels": slot_labels})
     schedule.run_regularly("label = int(slot_labels(t))", dt=SYNTH_PRESENTATION.slot_duration,
                            when="start", order=0, name="schedule_step")
+    slot_clock = Clock(dt=SYNTH_PRESENTATION.slot_duration, name="synthetic_slot_clock")
     handle = _Handle({"exc": features, "schedule": schedule},
-                     NetworkParams(presentation=SYNTH_PRESENTATION), N_FEATURES, clock)
+                     NetworkParams(presentation=SYNTH_PRESENTATION), N_FEATURES, clock, slot_clock)
 
     readout = RewardReadout(n_per_class=2, n_classes=N_CLASSES, weight_sum=8.0,
                             psp_amplitude=4 * mV)
