@@ -226,9 +226,11 @@ def test_pretrained_models_load_and_classify(sample):
 
     folder = resources.files("stdp_learn") / "pretrained"
     shipped = sorted(int(p.name[2:-4]) for p in folder.iterdir() if p.name.startswith("dc"))
-    assert 100 in shipped
-    model = DiehlCook2015.pretrained(100)
-    assert model.weights_.shape == (784, 100)
-    assert (model.assignments_ >= 0).sum() >= 90
+    assert shipped == [100, 400]
+    for n_neurons in shipped:
+        model = DiehlCook2015.pretrained(n_neurons)
+        assert model.weights_.shape == (784, n_neurons)
+        assert (model.assignments_ >= 0).sum() >= 0.9 * n_neurons
+        assert np.allclose(model.weights_.sum(axis=0), 78.0, rtol=1e-3)  # normalised columns
     with pytest.raises(ModelFileError, match="shipped"):
         DiehlCook2015.pretrained(123)
