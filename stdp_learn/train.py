@@ -212,7 +212,7 @@ def _peak_memory_mb():
 
 def run(args, stop_request=None) -> dict:
     """Train and evaluate as `args` says; return the metrics written to metrics.json."""
-    from . import DiehlCook2015, NetworkParams, load_dataset
+    from . import DiehlCook2015, load_dataset
     from .efficiency import efficiency_report
     from .metrics import accuracy, confusion_matrix, no_answer_count
 
@@ -327,6 +327,7 @@ def run(args, stop_request=None) -> dict:
 
 def _early_exit(model, responses, y_test):
     """Accuracy against presentation time when presentations stop once the answer is clear."""
+    from .config import NetworkParams
     from .efficiency import synaptic_operations
     from .readout import early_exit_curve
 
