@@ -162,6 +162,15 @@ def _flatten(X, n_input=None):
 _FORKED_MODEL = None  # the model whose chunks forked workers transform
 
 
+def _default_signals():
+    # A forked worker inherits the command line's stop handlers, which only set a flag:
+    # a worker must end on SIGTERM or Ctrl-C like any process.
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _transform_chunk_in_worker(chunk):
     # Runs in a forked process: the model (with its compiled device) is inherited, only
     # the chunk's images travel through the pipe.
@@ -587,13 +596,17 @@ class DiehlCook2015:
         if n_jobs > 1 and len(chunks) > 1 and simulator.device_name == "cpp_standalone":
             simulator.prepare_parallel()
             import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
-            # fork: the workers inherit the compiled device and rerun its program
+            # fork: the workers inherit the compiled device and rerun its program.  A
+            # worker that dies breaks the pool with an error instead of leaving its
+            # chunk unanswered.
             context = multiprocessing.get_context("fork")
             global _FORKED_MODEL
             _FORKED_MODEL = self
-            with context.Pool(min(n_jobs, len(chunks))) as pool:
-                for result in pool.imap(_transform_chunk_in_worker, chunks):
+            with ProcessPoolExecutor(min(n_jobs, len(chunks)), mp_context=context,
+                                     initializer=_default_signals) as pool:
+                for result in pool.map(_transform_chunk_in_worker, chunks):
                     results.append(result)
                     if bar is not None:
                         bar.update(result.counts.shape[0])
