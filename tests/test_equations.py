@@ -150,7 +150,8 @@ def test_inhibitory_rate_matches_analytic_lif():
 
 
 def test_excitatory_rate_matches_analytic_lif_at_initial_threshold():
-    params = ExcitatoryParams()
+    # v held at reset while refractory; the default mode is tested below
+    params = ExcitatoryParams(refractory_mode="hold_v")
     dt = 0.05 * ms
     # With theta frozen at theta_init the threshold is -52 - 20 + 20 = -52 mV, which
     # v_inf = -65 mV / (1 + g) crosses at g = 0.25.
@@ -257,7 +258,7 @@ def test_theta_is_frozen_when_not_plastic():
 
 def test_theta_raises_the_threshold_and_slows_firing():
     # The same drive fires less often once theta has grown: 0.5 mV of extra threshold.
-    params = ExcitatoryParams()
+    params = ExcitatoryParams(refractory_mode="hold_v")
     group, helpers = excitatory_group([1.0, 1.0], 0.05 * ms, params, plastic=False)
     group.theta = [params.theta_init, params.theta_init + 0.5 * mV]
     spikes = SpikeMonitor(group)
