@@ -49,7 +49,7 @@ def build_parser():
     parser.add_argument("--theta-plus-mv", type=float, default=0.05)
     parser.add_argument("--input-delay-max-ms", type=float, default=10.0)
     parser.add_argument("--weight-dependence", default="additive")
-    parser.add_argument("--refractory-mode", choices=("hold_v", "no_spike"), default="hold_v",
+    parser.add_argument("--refractory-mode", choices=("hold_v", "no_spike"), default="no_spike",
                         help="excitatory neurons: hold v at reset, or only block spikes "
                              "(Brian 1.4 with the original's reset string)")
     parser.add_argument("--inh-refractory-mode", choices=("hold_v", "no_spike"), default="hold_v",
