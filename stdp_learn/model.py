@@ -594,7 +594,7 @@ class DiehlCook2015:
         bar = _progress_bar(X.shape[0], "test", self.progress)
         results = []
         if n_jobs > 1 and len(chunks) > 1 and simulator.device_name == "cpp_standalone":
-            simulator.prepare_parallel()
+            simulator.prepare_parallel(self.state_)
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 

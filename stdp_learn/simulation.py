@@ -532,8 +532,14 @@ class StandaloneSimulator(_Simulator):
         if self._parallel:
             self._results_directory = name
 
-    def prepare_parallel(self):
-        """Let forked processes run the program side by side, each with its own results."""
+    def prepare_parallel(self, state):
+        """Let forked processes run the program side by side, each with its own results.
+
+        The program is built here first, for the network of `state`: processes forked
+        before it exists would each build it, into the same folder at the same time.
+        """
+        shape = state.arrays["input_exc.shape"].astype(int)
+        self._ensure_built(state.arrays["input_exc.delay"].reshape(shape))
         self._parallel = True
 
     def finish_parallel(self):

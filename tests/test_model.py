@@ -235,3 +235,17 @@ def test_pretrained_models_load_and_classify(sample):
         assert np.allclose(model.weights_.sum(axis=0), 78.0, rtol=1e-3)  # normalised columns
     with pytest.raises(ModelFileError, match="shipped"):
         DiehlCook2015.pretrained(123)
+
+
+def test_loaded_model_builds_once_before_a_parallel_pass(small_model, sample, tmp_path):
+    # A loaded model has not run yet: its program is built before the workers fork, not
+    # by each worker into the same folder.
+    loaded = DiehlCook2015.load(small_model.save(tmp_path / "model.npz"), device=DEVICE,
+                                build_dir=small_model.build_dir)
+    loaded.chunk_size = small_model.chunk_size = 15
+    try:
+        two = loaded.transform(sample.X_test[:40], n_jobs=2)
+        one = small_model.transform(sample.X_test[:40], n_jobs=1)
+    finally:
+        del loaded.chunk_size, small_model.chunk_size
+    np.testing.assert_array_equal(one, two)
