@@ -73,6 +73,23 @@ class Responses:
     log: "TrainingLog"
     spikes: SpikeTrains | None = None
 
+    @classmethod
+    def concatenate(cls, parts, n_neurons, n_outputs=None) -> "Responses":
+        """Join the responses to consecutive runs of images (`n_outputs`: None without a readout)."""
+        parts = list(parts)
+        counts = (np.concatenate([p.counts for p in parts]) if parts
+                  else np.zeros((0, n_neurons), dtype=np.int64))
+        readout_counts = None
+        if n_outputs is not None:
+            readout_counts = (np.concatenate([p.readout_counts for p in parts]) if parts
+                              else np.zeros((0, n_outputs), dtype=np.int64))
+        log = TrainingLog()
+        for part in parts:
+            log.merge(part.log)
+        spikes = SpikeTrains.concatenate([p.spikes for p in parts],
+                                         [p.counts.shape[0] for p in parts])
+        return cls(counts, readout_counts, log, spikes)
+
 
 @dataclass
 class TrainingLog:
@@ -160,6 +177,21 @@ def _flatten(X, n_input=None):
 
 
 _FORKED_MODEL = None  # the model whose chunks forked workers transform
+
+
+def _write_npz(path, meta, arrays):
+    """Write `meta` (JSON) and `arrays` to `path` atomically: a temporary file, then a rename."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as handle:
+        np.savez_compressed(handle, meta=np.array(json.dumps(meta)), **arrays)
+    os.replace(tmp, path)
+    return path
+
+
+def _check_finite(path, arrays):
+    for name, value in arrays.items():
+        if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+            raise ModelFileError(f"{path}: {name} holds NaN or infinite values; the model is corrupt")
 
 
 def _default_signals():
@@ -618,18 +650,10 @@ class DiehlCook2015:
                     bar.update(results[-1].counts.shape[0])
         if bar is not None:
             bar.close()
-        counts = (np.concatenate([r.counts for r in results]) if results
-                  else np.zeros((0, self.n_neurons), dtype=np.int64))
-        readout_counts = None
-        if self.readout is not None:
-            readout_counts = (np.concatenate([r.readout_counts for r in results]) if results
-                              else np.zeros((0, self.readout.n_outputs), dtype=np.int64))
-        log = TrainingLog()
-        for result in results:
-            log.merge(result.log)
-        spikes = SpikeTrains.concatenate([r.spikes for r in results],
-                                         [r.counts.shape[0] for r in results])
-        return Responses(counts, readout_counts, log, spikes)
+        return Responses.concatenate(results, self.n_neurons, self._n_outputs())
+
+    def _n_outputs(self):
+        return None if self.readout is None else self.readout.n_outputs
 
     chunk_size = 2000
 
@@ -639,24 +663,21 @@ class DiehlCook2015:
         simulator.use_results_directory(f"results_{os.getpid()}")
         state = self.state_.copy()
         state.schedule = NetworkState({}).schedule
-        counts, readout_counts, spikes, done, block = [], [], [], 0, 0
-        log = TrainingLog()
+        blocks, done, block = [], 0, 0
         while done < X.shape[0]:
             started = time.perf_counter()
             state, result = simulator.run_block(
                 state, X[done: done + self.block_size], plastic=False,
                 seed=self._block_seed(1 + index, block),
             )
+            log = TrainingLog()
             log.record(result, time.perf_counter() - started)
-            counts.append(result.counts)
-            spikes.append(result.spikes)
-            if self.readout is not None:
-                readout_counts.append(result.extensions[self.readout.name]["counts"])
+            readout_counts = (None if self.readout is None
+                              else result.extensions[self.readout.name]["counts"])
+            blocks.append(Responses(result.counts, readout_counts, log, result.spikes))
             done += result.n_consumed
             block += 1
-        return Responses(np.concatenate(counts),
-                         np.concatenate(readout_counts) if readout_counts else None, log,
-                         SpikeTrains.concatenate(spikes, [c.shape[0] for c in counts]))
+        return Responses.concatenate(blocks, self.n_neurons, self._n_outputs())
 
     def predict(self, X, method="all_activity"):
         """Return the predicted class of each image (-1 where no assigned neuron fired).
@@ -702,9 +723,7 @@ class DiehlCook2015:
         for name in ("weights", "delays", "theta", "assignments", "proportions", "rates"):
             if name not in arrays:
                 raise ModelFileError(f"{path}: compact model without {name}")
-            value = arrays[name]
-            if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
-                raise ModelFileError(f"{path}: {name} holds NaN or infinite values; the model is corrupt")
+        _check_finite(path, arrays)
         if arrays["weights"].size != np.prod(shape) or arrays["theta"].shape != (self.n_neurons,):
             raise ModelFileError(f"{path}: weights do not match the stated network shape")
         simulator = self._simulator(self.n_input_)
@@ -749,11 +768,29 @@ class DiehlCook2015:
         weights to single precision.
         """
         self._check_fitted()
-        params, rule = self._validated()
         path = Path(path)
         if compact:
-            return self._save_compact(path, params, rule)
-        meta = {
+            return self._save_compact(path)
+        meta = self._meta()
+        arrays = {f"state/{k}": v for k, v in self.state_.arrays.items()}
+        if hasattr(self, "training_log_"):
+            arrays.update(self.training_log_.to_arrays())
+            recent = self._recent_counts
+            arrays["recent/seen"] = np.concatenate([s for s, _ in recent]) if recent else np.zeros(0, np.int64)
+            arrays["recent/counts"] = (np.concatenate([c for _, c in recent]) if recent
+                                       else np.zeros((0, self.n_neurons), np.int64))
+        if hasattr(self, "assignments_"):
+            arrays.update(assignments=self.assignments_, proportions=self.proportions_, rates=self.rates_)
+        images, scores = self.training_curve_
+        arrays.update({"curve/images": images, "curve/accuracy": scores})
+        if getattr(self, "_curve_assignments", None) is not None:
+            arrays["curve/assignments"] = self._curve_assignments
+        return _write_npz(path, meta, arrays)
+
+    def _meta(self) -> dict:
+        """Return the settings and progress that a model file records."""
+        params, rule = self._validated()
+        return {
             "format": _FORMAT_VERSION,
             "stdp_learn": __version__,
             "n_neurons": self.n_neurons,
@@ -773,49 +810,20 @@ class DiehlCook2015:
             "entropy": str(self._seed_sequence().entropy),
             "readout": None if self.readout is None else self.readout.to_dict(),
         }
-        arrays = {f"state/{k}": v for k, v in self.state_.arrays.items()}
-        if hasattr(self, "training_log_"):
-            arrays.update(self.training_log_.to_arrays())
-            recent = self._recent_counts
-            arrays["recent/seen"] = np.concatenate([s for s, _ in recent]) if recent else np.zeros(0, np.int64)
-            arrays["recent/counts"] = (np.concatenate([c for _, c in recent]) if recent
-                                       else np.zeros((0, self.n_neurons), np.int64))
-        if hasattr(self, "assignments_"):
-            arrays.update(assignments=self.assignments_, proportions=self.proportions_, rates=self.rates_)
-        images, scores = self.training_curve_
-        arrays.update({"curve/images": images, "curve/accuracy": scores})
-        if getattr(self, "_curve_assignments", None) is not None:
-            arrays["curve/assignments"] = self._curve_assignments
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as handle:
-            np.savez_compressed(handle, meta=np.array(json.dumps(meta)), **arrays)
-        os.replace(tmp, path)
-        return path
 
-    def _save_compact(self, path, params, rule):
+    def _save_compact(self, path):
         self._check_fitted(labels=True)
-        meta = {
-            "format": _FORMAT_VERSION, "stdp_learn": __version__, "compact": True,
-            "n_neurons": self.n_neurons, "n_input": self.n_input_,
-            "params": params.to_dict(), "rule": rule.to_dict(),
-            "labelling": self.labelling, "labelling_window": self.labelling_window,
-            "evaluation_interval": self.evaluation_interval, "block_size": self.block_size,
-            "random_state": self.random_state, "schedule": NetworkState({}).schedule,
-            "images_done": int(getattr(self, "images_done_", 0)),
-            "entropy": str(self._seed_sequence().entropy), "readout": None,
-        }
+        # a test pass starts from rest: no carried schedule, and the readout is not kept
+        meta = dict(self._meta(), compact=True, schedule=NetworkState({}).schedule, readout=None)
         arrays = self.state_.arrays
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as handle:
-            np.savez_compressed(
-                handle, meta=np.array(json.dumps(meta)),
-                weights=arrays["input_exc.w"].astype(np.float32),
-                delays=arrays["input_exc.delay"].astype(np.float32),
-                theta=arrays["exc.theta"], assignments=self.assignments_,
-                proportions=self.proportions_, rates=self.rates_,
-            )
-        os.replace(tmp, path)
-        return path
+        return _write_npz(path, meta, {
+            "weights": arrays["input_exc.w"].astype(np.float32),
+            "delays": arrays["input_exc.delay"].astype(np.float32),
+            "theta": arrays["exc.theta"],
+            "assignments": self.assignments_,
+            "proportions": self.proportions_,
+            "rates": self.rates_,
+        })
 
     @classmethod
     def load(cls, path, *, device="auto", build_dir=None, progress=False):
@@ -850,9 +858,7 @@ class DiehlCook2015:
         if meta.get("compact"):
             return model._load_compact(path, meta, arrays)
         state = {k[len("state/"):]: v for k, v in arrays.items() if k.startswith("state/")}
-        for name, value in state.items():
-            if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
-                raise ModelFileError(f"{path}: {name} holds NaN or infinite values; the model is corrupt")
+        _check_finite(path, state)
         model.n_input_ = int(meta["n_input"])
         model.state_ = NetworkState(state, meta["schedule"])
         if model.state_.weights.shape != (model.n_input_, model.n_neurons):

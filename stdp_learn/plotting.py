@@ -421,7 +421,8 @@ def plot_training_curve(images_seen, accuracy, ax=None) -> Axes:
     return ax
 
 
-def _snapshot_mosaics(snapshots, image_shape, n_shown):
+def _snapshot_mosaics(snapshots, images_seen, image_shape, n_shown, cmap):
+    """Return (mosaics, images_seen, shared colour maximum, colour map) of the snapshots."""
     snapshots = np.asarray(snapshots, dtype=float)
     if snapshots.ndim != 3:
         raise ValueError(
@@ -429,7 +430,12 @@ def _snapshot_mosaics(snapshots, image_shape, n_shown):
         )
     n_shown = snapshots.shape[2] if n_shown is None else min(int(n_shown), snapshots.shape[2])
     order = np.arange(n_shown)
-    return [tile_receptive_fields(weights, image_shape, order=order) for weights in snapshots]
+    mosaics = [tile_receptive_fields(weights, image_shape, order=order) for weights in snapshots]
+    images_seen = np.ravel(np.asarray(images_seen))
+    if images_seen.size != len(mosaics):
+        raise ValueError(f"{len(mosaics)} snapshots but {images_seen.size} values of images_seen")
+    vmax = max(float(np.nanmax(m)) for m in mosaics) if mosaics else 1.0
+    return mosaics, images_seen, vmax, plt.get_cmap(cmap).with_extremes(bad=_PADDING_COLOR)
 
 
 def plot_learning_strip(snapshots, images_seen, image_shape=(28, 28), n_shown=None,
@@ -464,13 +470,9 @@ def plot_learning_strip(snapshots, images_seen, image_shape=(28, 28), n_shown=No
     >>> weights = np.random.default_rng(0).uniform(0, 1, size=(2, 784, 9))
     >>> fig = plot_learning_strip(weights, [500, 1000])
     """
-    mosaics = _snapshot_mosaics(snapshots, image_shape, n_shown)
-    images_seen = np.ravel(np.asarray(images_seen))
-    if images_seen.size != len(mosaics):
-        raise ValueError(f"{len(mosaics)} snapshots but {images_seen.size} values of images_seen")
+    mosaics, images_seen, vmax, colormap = _snapshot_mosaics(snapshots, images_seen, image_shape,
+                                                             n_shown, cmap)
     fig, axes = plt.subplots(1, len(mosaics), figsize=(2.4 * len(mosaics), 2.8), squeeze=False)
-    vmax = max(float(np.nanmax(m)) for m in mosaics) if mosaics else 1.0
-    colormap = plt.get_cmap(cmap).with_extremes(bad=_PADDING_COLOR)
     for ax, mosaic, seen in zip(axes[0], mosaics, images_seen):
         ax.imshow(mosaic, cmap=colormap, vmin=0, vmax=vmax, interpolation="nearest")
         ax.set_title(f"{int(seen):,} images", fontsize="small")
@@ -492,13 +494,11 @@ def animate_learning(snapshots, images_seen, image_shape=(28, 28), n_shown=None,
     """
     from matplotlib.animation import FuncAnimation
 
-    mosaics = _snapshot_mosaics(snapshots, image_shape, n_shown)
-    images_seen = np.ravel(np.asarray(images_seen))
-    if images_seen.size != len(mosaics) or not mosaics:
-        raise ValueError("give one value of images_seen per snapshot, and at least one snapshot")
+    mosaics, images_seen, vmax, colormap = _snapshot_mosaics(snapshots, images_seen, image_shape,
+                                                             n_shown, cmap)
+    if not mosaics:
+        raise ValueError("an animation needs at least one snapshot")
     fig, ax = plt.subplots(figsize=(5, 5))
-    vmax = max(float(np.nanmax(m)) for m in mosaics)
-    colormap = plt.get_cmap(cmap).with_extremes(bad=_PADDING_COLOR)
     image = ax.imshow(mosaics[0], cmap=colormap, vmin=0, vmax=vmax, interpolation="nearest")
     fig.colorbar(image, ax=ax, label="weight")
     ax.set_xticks([])

@@ -170,15 +170,15 @@ class _Snapshots:
         self.folder = Path(folder)
         self.interval = interval
         self.image_shape = image_shape
+        # read once: a resumed run continues after the snapshots already on disk
+        self.saved = sorted(int(path.stem.split("_")[1])
+                            for path in self.folder.glob("weights_*.npy"))
 
     def __call__(self, model, images_done, images_total):
-        done_before = self._saved()
-        due = images_done // self.interval > (done_before[-1] // self.interval if done_before else 0)
-        if due or (images_done == images_total and images_done not in done_before):
+        last = self.saved[-1] if self.saved else 0
+        due = images_done // self.interval > last // self.interval
+        if due or (images_done == images_total and images_done != last):
             self.save(model, images_done)
-
-    def _saved(self):
-        return sorted(int(path.stem.split("_")[1]) for path in self.folder.glob("weights_*.npy"))
 
     def save(self, model, images_done):
         import matplotlib
@@ -195,12 +195,12 @@ class _Snapshots:
         ax.set_title(f"after {images_done:,} training images")
         ax.figure.savefig(self.folder / f"rf_{images_done:06d}.png", dpi=100, bbox_inches="tight")
         plt.close(ax.figure)
+        self.saved.append(images_done)
 
     def load(self):
         """Return (images_seen, weights stacked) of every snapshot saved so far."""
-        seen = self._saved()
-        weights = [np.load(self.folder / f"weights_{n:06d}.npy") for n in seen]
-        return np.array(seen), np.array(weights)
+        weights = [np.load(self.folder / f"weights_{n:06d}.npy") for n in self.saved]
+        return np.array(self.saved), np.array(weights)
 
 
 def _peak_memory_mb():
