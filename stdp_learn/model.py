@@ -30,6 +30,8 @@ __all__ = ["DiehlCook2015", "Responses", "TrainingLog", "ModelFileError",
 
 _FORMAT_VERSION = 1
 _LABELLING = ("training", "frozen")
+# Random streams of `fit_readout` passes (training blocks use phase 0, test chunks 1, 2, ...).
+_READOUT_PHASE = 2**40
 _PREDICTORS = ("all_activity", "proportion_weighting", "rstdp")
 
 
@@ -564,6 +566,56 @@ class DiehlCook2015:
             counts = self.transform(X[seen % X.shape[0]])
         self.assign_labels(counts, y[seen % X.shape[0]])
 
+    def fit_readout(self, X, y, *, epochs=1):
+        """Train the reward readout on the learned features, frozen; return self.
+
+        The images are shown as in a test pass (no STDP, no threshold growth, no weight
+        normalisation of the features) while the readout learns from the labels `y`: it
+        learns on the responses it will be tested on, not on features that are still
+        changing.  `epochs` passes over the images.
+        """
+        self._check_fitted()
+        if self.readout is None:
+            raise ValueError("fit_readout needs a model built with a readout "
+                             "(DiehlCook2015(readout=RewardReadout()))")
+        X = _flatten(X, self.n_input_)
+        y = self._check_labels(X, y)
+        if y is None:
+            raise ValueError("fit_readout learns from labels: give it the labels y")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+            raise ConfigError(f"epochs must be a positive whole number, got {epochs!r}")
+        simulator = self._simulator(self.n_input_)
+        state = self.state_.copy()
+        bar = _progress_bar(X.shape[0] * epochs, "readout", self.progress)
+        for _ in range(epochs):
+            state.schedule = NetworkState({}).schedule
+            phase = _READOUT_PHASE + self.readout_passes_
+            done, block = 0, 0
+            while done < X.shape[0]:
+                stop = done + self.block_size
+                state, result = simulator.run_block(
+                    state, X[done:stop], labels=y[done:stop], plastic=False,
+                    extensions_plastic=True, seed=self._block_seed(phase, block))
+                done += result.n_consumed
+                block += 1
+                if bar is not None:
+                    bar.update(result.n_consumed)
+            self.readout_passes_ += 1
+        if bar is not None:
+            bar.close()
+        state.schedule = NetworkState({}).schedule
+        self.state_ = state
+        return self
+
+    @property
+    def readout_passes_(self) -> int:
+        """Return how many passes `fit_readout` has made (each draws its own spikes)."""
+        return getattr(self, "_readout_passes", 0)
+
+    @readout_passes_.setter
+    def readout_passes_(self, value):
+        self._readout_passes = int(value)
+
     def assign_labels(self, counts, labels, n_classes=10):
         """Assign a class to every neuron from its responses `counts` to images of `labels`."""
         self.assignments_, self.proportions_, self.rates_ = assign_labels(counts, labels, n_classes)
@@ -809,6 +861,7 @@ class DiehlCook2015:
             "n_train_images": int(getattr(self, "_n_train_images", 0)),
             "entropy": str(self._seed_sequence().entropy),
             "readout": None if self.readout is None else self.readout.to_dict(),
+            "readout_passes": self.readout_passes_,
         }
 
     def _save_compact(self, path):
@@ -867,6 +920,7 @@ class DiehlCook2015:
         model.blocks_done_ = meta.get("blocks_done", 0)
         model.epochs_ = meta.get("epochs", 1)
         model._n_train_images = meta.get("n_train_images", 0)
+        model.readout_passes_ = meta.get("readout_passes", 0)
         if model.random_state is None:
             model._entropy = int(meta["entropy"])
         if "log/totals" in arrays:

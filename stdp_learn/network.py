@@ -40,10 +40,14 @@ from brian2 import (
     StateMonitor,
     Synapses,
     TimedArray,
+    check_units,
+    declare_types,
+    implementation,
     linked_var,
     ms,
     second,
 )
+from brian2 import stop as brian2_stop
 
 from .config import NetworkParams
 from .equations import (
@@ -85,7 +89,30 @@ inh_spikes = 0
 label = int(block_labels(image_index * second))
 slot_spikes = 0
 slot_start = t
+block_over = end_block(int(image_index >= n_images))
 """
+
+# Every image of the block was shown and accepted: the simulation stops after this time
+# step, instead of running the block's remaining slots without input.  The stop takes
+# effect once the step is complete (both devices check the flag between steps).
+_END_BLOCK_CPP = """
+int end_block(const int done)
+{
+    if (done)
+        Network::_globally_stopped = true;
+    return done;
+}
+"""
+
+
+@implementation("cpp", _END_BLOCK_CPP, headers=['"network.h"'])
+@declare_types(done="integer", result="integer")
+@check_units(done=1, result=1)
+def end_block(done):
+    """Stop the running simulation after this time step when `done` is nonzero."""
+    if np.any(done):
+        brian2_stop()
+    return done
 
 # Poisson inputs.  Instead of one random number per neuron and time step (rand() < rate*dt),
 # each input draws how many steps pass until its next spike from the geometric distribution
@@ -217,7 +244,7 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     schedule = NeuronGroup(
         1, _SCHEDULE_MODEL, name="schedule", clock=clock,
         namespace={"min_spikes": pres.min_spikes, "max_retries": max_retries,
-                   "block_labels": block_labels},
+                   "block_labels": block_labels, "end_block": end_block},
     )
     schedule.run_regularly(_SCHEDULE_STEP, clock=slot_clock, when="start", order=0, name="schedule_step")
 

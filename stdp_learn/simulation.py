@@ -1,17 +1,20 @@
 """Running blocks of presentations on a Brian2 device.
 
-A block is a fixed number of 500 ms slots run in one simulation call.  Each slot shows one
-image (a new one, or the previous one again, brighter, after too few spikes); how many
-images a block gets through therefore depends on the network.  Between blocks the whole
+A block is up to a fixed number of 500 ms slots run in one simulation call.  Each slot
+shows one image (a new one, or the previous one again, brighter, after too few spikes); how
+many images a block gets through therefore depends on the network.  Once all of its images
+are done, the block stops (in the first time step of the next slot) rather than run empty
+slots, and the next block starts afresh with its first image.  Between blocks the whole
 dynamic state is carried over in numpy arrays, so a run split into blocks, or stopped and
 resumed at a block boundary, computes the same thing as one long run.
 
-Extensions (further layers, such as a readout trained by reward) plug in through four
+Extensions (further layers, such as a readout trained by reward) plug in through five
 members: ``build(handle)`` returns their Brian2 objects; ``carried_variables`` maps group
 names to the variables carried between blocks (``time_variables`` lists those that hold
 times); ``initial_arrays(n_neurons, rng)`` returns their starting values as
 ``{"group.variable": array}``; ``block_result(handle, slots)`` reads what they did in a
-block (`SlotRecord` says which slots showed which image).
+block (`SlotRecord` says which slots showed which image); ``learning_switch`` names their
+shared learning flag ``(group, variable)``, set for every block.
 
 Two back ends share this: `RuntimeSimulator` runs the network in Brian2's runtime mode
 (Python drives every time step), and `StandaloneSimulator` compiles it once to C++ with
@@ -32,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import brian2
-from brian2 import Quantity, get_device, second, set_device
+from brian2 import Quantity, StateMonitor, get_device, second, set_device
 
 from .config import ConfigError
 from .network import NetworkHandle, build_network
@@ -156,10 +159,10 @@ class SpikeTrains:
 class SlotRecord:
     """Which image every slot of a block showed, and which presentations were accepted."""
 
-    image_index: np.ndarray   # (n_slots,) row of the block's images shown in each slot
-    retries: np.ndarray       # (n_slots,)
-    valid: np.ndarray         # (n_slots,) the slot showed an image (not padding)
-    accepted: np.ndarray      # (n_slots,) the slot's presentation was accepted
+    image_index: np.ndarray   # (n_run,) row of the block's images shown in each slot begun
+    retries: np.ndarray       # (n_run,)
+    valid: np.ndarray         # (n_run,) the slot showed an image (not padding)
+    accepted: np.ndarray      # (n_run,) the slot's presentation was accepted
     n_consumed: int
 
 
@@ -258,6 +261,7 @@ class _Simulator:
         log = handle["schedule_log"]
         image_index = np.asarray(log.image_index[0], dtype=np.int64)
         retries = np.asarray(log.retries[0], dtype=np.int64)
+        n_run = image_index.size  # slots begun: fewer than n_slots when the block ended early
         # responses[k] holds the counts of slot k - 1 (recorded as slot k starts); the last
         # slot's counts are still in the neurons.
         recorded = np.asarray(handle["responses"].presentation_spikes[:], dtype=np.int64).T
@@ -267,7 +271,7 @@ class _Simulator:
 
         # A slot is accepted when the next slot moved on to the next image; the last slot's
         # fate is decided by the next block, from the carried schedule state.
-        moved_on = np.zeros(self.n_slots, dtype=bool)
+        moved_on = np.zeros(n_run, dtype=bool)
         moved_on[:-1] = image_index[1:] != image_index[:-1]
         pres = self.params.presentation
         max_retries = np.inf if pres.max_retries is None else pres.max_retries
@@ -278,12 +282,14 @@ class _Simulator:
         if not np.array_equal(image_index[accepted], np.arange(n_consumed)):
             raise RuntimeError("the presentation schedule skipped an image")  # invariant
 
-        last = self.n_slots - 1
-        next_schedule = {
-            "image_index": int(image_index[last]) - n_consumed,
-            "retries": int(retries[last]),
-            "slot_spikes": 0,  # the carried presentation_spikes are summed again
-        }
+        if self._ended_early(image_index, n_images):
+            next_schedule = NetworkState({}).schedule  # every image done: start afresh
+        else:
+            next_schedule = {
+                "image_index": int(image_index[-1]) - n_consumed,
+                "retries": int(retries[-1]),
+                "slot_spikes": 0,  # the carried presentation_spikes are summed again
+            }
         # Layer totals, recorded like the responses: entry k is slot k - 1.
         totals = handle["layer_spikes"]
         layer_spikes = {}
@@ -343,7 +349,8 @@ class _Simulator:
             padded_labels[: images.shape[0]] = labels
         return padded, padded_labels, images.shape[0]
 
-    def run_block(self, state: NetworkState, images, *, plastic: bool, seed: int, labels=None):
+    def run_block(self, state: NetworkState, images, *, plastic: bool, seed: int, labels=None,
+                  extensions_plastic: bool | None = None):
         """Run one block of slots from `state`, showing `images` in order.
 
         Parameters
@@ -358,6 +365,9 @@ class _Simulator:
             Seed of the block's random numbers.
         labels : ndarray of int, shape (n,), optional
             Classes of the images, for extensions that learn from reward (-1: unknown).
+        extensions_plastic : bool, optional
+            Whether the extensions learn (default: as `plastic`); ``plastic=False,
+            extensions_plastic=True`` trains a readout on frozen features.
 
         Returns
         -------
@@ -365,12 +375,28 @@ class _Simulator:
             The state after the block and what happened in it.
         """
         padded, padded_labels, n_images = self._check_block(images, labels)
-        self._run(state, padded, padded_labels, n_images, bool(plastic), int(seed))
-        t_end = self.n_slots * float(self.params.presentation.slot_duration)
-        new_state = self._read_state(state, t_end)
+        extensions_plastic = plastic if extensions_plastic is None else extensions_plastic
+        self._run(state, padded, padded_labels, n_images, (bool(plastic), bool(extensions_plastic)),
+                  int(seed))
+        new_state = self._read_state(state, self._end_time(n_images))
         result, next_schedule = self._block_result(n_images)
         new_state.schedule = next_schedule
         return new_state, result
+
+    @staticmethod
+    def _ended_early(image_index, n_images) -> bool:
+        # A slot that shows no image stops the simulation in its first time step.
+        return image_index.size > 0 and int(image_index[-1]) >= n_images
+
+    def _end_time(self, n_images) -> float:
+        """Return the time (s) at which the block's simulation stopped."""
+        image_index = np.asarray(self.handle["schedule_log"].image_index[0], dtype=np.int64)
+        dt = float(self.params.presentation.dt)
+        if self._ended_early(image_index, n_images):
+            steps = (image_index.size - 1) * self._steps_per_slot + 1
+        else:
+            steps = self.n_slots * self._steps_per_slot
+        return steps * dt
 
     def _values(self, state, plastic, n_images):
         """Return {(group name, variable): SI value} to set before a block."""
@@ -379,7 +405,10 @@ class _Simulator:
             for name in names:
                 values[(group_name, name)] = state.arrays[f"{group_name}.{name}"]
         values[("input_exc", "axonal_delay")] = state.arrays["input_exc.delay"]
-        values[("exc", "plastic")] = plastic
+        features_plastic, extensions_plastic = plastic
+        values[("exc", "plastic")] = features_plastic
+        for extension in self.extensions:
+            values[extension.learning_switch] = extensions_plastic
         for name, value in state.schedule.items():
             values[("schedule", name)] = value
         values[("schedule", "n_images")] = n_images
@@ -486,7 +515,7 @@ class StandaloneSimulator(_Simulator):
             "extensions": [ext.to_dict() for ext in self.extensions],
             "brian2": brian2.__version__,
             "spike_queue": self.spike_queue,
-            "format": 1,
+            "format": 2,
         }
         text = json.dumps(description, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -564,6 +593,13 @@ class StandaloneSimulator(_Simulator):
         device = get_device()
         device.run(directory=str(self.build_dir), results_directory=self._results_directory,
                    with_output=False, run_args=run_args)
+        # Brian2 reads a monitor's 2-d array from disk in the shape of its previous read; a
+        # block that stopped early recorded fewer rows: let the file's length decide.
+        for monitor in handle.network.objects:
+            if isinstance(monitor, StateMonitor):
+                for variable in monitor.variables.values():
+                    if isinstance(getattr(variable, "size", None), tuple):
+                        variable.size = (0, variable.size[1])
         if not self._parallel:
             device.delete(code=False, data=False, run_args=True, directory=False)
 

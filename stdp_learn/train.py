@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "by reward-modulated STDP alongside the features (both are reported)")
     parser.add_argument("--readout-per-class", type=_positive_int, default=3,
                         help="R-STDP readout neurons per class (default 3)")
+    parser.add_argument("--readout-pass", action=argparse.BooleanOptionalAction, default=True,
+                        help="after training, train the R-STDP readout once more on the frozen "
+                             "features over the labelling window (default on)")
     parser.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="folder of the MNIST IDX files (default $STDP_LEARN_DATA, else a download cache)")
@@ -117,7 +120,7 @@ def _prepare_output(args):
 
 _SAVED_ARGS = ("dataset", "neurons", "epochs", "train_size", "test_size", "labelling",
                "labelling_window", "evaluation_interval", "snapshot_interval", "animation",
-               "readout", "readout_per_class", "seed", "data_dir", "device", "block_size")
+               "readout", "readout_per_class", "readout_pass", "seed", "data_dir", "device", "block_size")
 
 
 def _resumed_args(args):
@@ -255,6 +258,11 @@ def run(args, stop_request=None) -> dict:
         model = DiehlCook2015.resume(checkpoint, X_train, y_train, device=args.device,
                                      progress=args.progress, stop_requested=stop_request,
                                      callback=snapshots)
+    if model.readout is not None and args.readout_pass:
+        # the readout learns once more on the frozen features, over the images that
+        # labelled the neurons
+        window = slice(max(0, len(X_train) - args.labelling_window), len(X_train))
+        model.fit_readout(X_train[window], y_train[window])
     train_seconds = time.perf_counter() - started
 
     test_started = time.perf_counter()

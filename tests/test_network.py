@@ -21,7 +21,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from stdp_learn.config import ConfigError, ConnectivityParams, NetworkParams, PresentationParams
 from stdp_learn.network import build_network, initial_weights, input_delays
 from stdp_learn.plasticity import PairSTDP
-from stdp_learn.simulation import BlockResult, RuntimeSimulator, StandaloneSimulator
+from stdp_learn.simulation import BlockResult, NetworkState, RuntimeSimulator, StandaloneSimulator
 
 from conftest import needs_compiler, use_runtime_device
 
@@ -176,6 +176,37 @@ def test_every_slot_moves_on_without_a_spike_minimum():
     assert result.slots_used == 3
     assert_array_equal(result.retries, [0, 0, 0])
     assert result.counts.shape == (3, N_NEURONS)
+
+
+def test_a_block_stops_once_its_images_are_done_and_the_next_starts_afresh():
+    # Two images in a block of six slots: the simulation stops in the first time step of
+    # slot 2 instead of running four empty slots.  Up to there it is the same simulation
+    # as a block of exactly two slots (same random numbers), one time step longer.
+    weights, delays = weights_and_delays()
+    images = grey_images(2, seed=4) * 4
+    long_block = RuntimeSimulator(N_INPUT, N_NEURONS, PARAMS, FAST_RULE, 6)
+    exact_block = RuntimeSimulator(N_INPUT, N_NEURONS, PARAMS, FAST_RULE, 2)
+    start = long_block.initial_state(weights, delays)
+    long_end, long_result = long_block.run_block(start, images, plastic=True, seed=9)
+    assert long_block.handle.network.t == 2 * PRESENTATION.slot_duration + DT
+    exact_end, exact_result = exact_block.run_block(start, images, plastic=True, seed=9)
+
+    assert long_result.counts.sum() > 0
+    assert_array_equal(long_result.counts, exact_result.counts)
+    assert long_result.slots_used == exact_result.slots_used == 2
+    # Spike times are carried relative to the end of the block, one step further on.
+    dt = float(DT)
+    spiked = exact_end.arrays["exc.lastspike"] > -1e3
+    assert spiked.any()
+    assert_allclose(long_end.arrays["exc.lastspike"][spiked],
+                    exact_end.arrays["exc.lastspike"][spiked] - dt, atol=1e-12)
+
+    # Every image was accepted, so the next block shows its first image at once, not as
+    # a retry of a leftover slot.
+    assert long_end.schedule == NetworkState({}).schedule
+    _, result = long_block.run_block(long_end, images, plastic=False, seed=10)
+    image_index, retries = schedule_log(long_block)
+    assert image_index[0] == 0 and retries[0] == 0
 
 
 def test_network_runs_at_the_configured_time_step():

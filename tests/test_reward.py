@@ -26,6 +26,7 @@ from brian2 import (
     Network,
     NeuronGroup,
     SpikeGeneratorGroup,
+    StateMonitor,
     Synapses,
     TimedArray,
     defaultclock,
@@ -274,20 +275,19 @@ def feature_spikes(labels, rng, rate_on=40.0, rate_off=2.0):
     return flags
 
 
-def test_readout_learns_a_synthetic_task():
-    # 4 classes of Poisson patterns over 20 feature neurons, which stand in for the
-    # excitatory layer; 100 labelled presentations with learning, then 40 without labels.
+def synthetic_network(readout, labels, flags, n_train):
+    """Return (handle, network): `readout` on feature neurons that fire as `flags` say.
+
+    The first `n_train` slots show their label, the rest show none (-1).
+    """
     clock = Clock(dt=SYNTH_DT, name="synthetic_clock")
-    n_train, n_test = 100, 40
-    rng = np.random.default_rng(1)
-    labels = np.concatenate([rng.permutation(np.repeat(np.arange(N_CLASSES), n_train // N_CLASSES)),
-                             rng.integers(0, N_CLASSES, n_test)])
-    drive = TimedArray(feature_spikes(labels, rng), dt=SYNTH_DT, name="drive")
+    drive = TimedArray(flags, dt=SYNTH_DT, name="drive")
     shown = np.append(np.where(np.arange(len(labels)) < n_train, labels, -1), -1)
     slot_labels = TimedArray(shown.astype(float), dt=SYNTH_PRESENTATION.slot_duration,
                              name="slot_labels")
-    features = NeuronGroup(N_FEATURES, "plastic : boolean (shared)", threshold="drive(t, i) > 0.5",
-                           reset="", name="exc", clock=clock, namespace={"drive": drive})
+    features = NeuronGroup(flags.shape[1], "plastic : boolean (shared)",
+                           threshold="drive(t, i) > 0.5", reset="", name="exc", clock=clock,
+                           namespace={"drive": drive})
     features.plastic = True
     schedule = NeuronGroup(1, "label : integer", name="schedule", clock=clock,
                            namespace={"slot_labels": slot_labels})
@@ -295,17 +295,55 @@ def test_readout_learns_a_synthetic_task():
                            when="start", order=0, name="schedule_step")
     slot_clock = Clock(dt=SYNTH_PRESENTATION.slot_duration, name="synthetic_slot_clock")
     handle = _Handle({"exc": features, "schedule": schedule},
-                     NetworkParams(presentation=SYNTH_PRESENTATION), N_FEATURES, clock, slot_clock)
-
-    readout = RewardReadout(n_per_class=2, n_classes=N_CLASSES, weight_sum=8.0,
-                            psp_amplitude=4 * mV)
+                     NetworkParams(presentation=SYNTH_PRESENTATION), flags.shape[1], clock,
+                     slot_clock)
     objects = readout.build(handle)
     handle.groups.update({obj.name: obj for obj in objects})
-    for key, value in readout.initial_arrays(N_FEATURES, rng).items():
+    for key, value in readout.initial_arrays(flags.shape[1], np.random.default_rng(0)).items():
         group, name = key.split(".")
         handle[group].variables[name].set_value(value)
-    Network(features, schedule, *objects).run(len(labels) * SYNTH_PRESENTATION.slot_duration,
-                                              namespace={})
+    return handle, Network(features, schedule, *objects)
+
+
+def test_most_spikes_policy_judges_the_output_that_fired_most_when_the_presentation_ends():
+    # One feature fires every 10 ms.  Output 0 (class 0) fires at each of its spikes,
+    # output 1 (class 1) at every second one: output 0 gives the answer and is judged,
+    # punished when the label is 1, rewarded when it is 0.  Output 1 is judged only as the
+    # best output of the label's class beside a wrong answer: rewarded when the label is 1.
+    readout = RewardReadout(n_per_class=1, n_classes=2, weight_sum=None,
+                            rule=RewardSTDP(learning_rate=0 / second))
+    steps = int(round(float(SYNTH_PRESENTATION.slot_duration / SYNTH_DT)))
+    on = int(round(float(SYNTH_PRESENTATION.presentation_time / SYNTH_DT)))
+    flags = np.zeros((2 * steps, 2))
+    for slot in range(2):
+        flags[slot * steps: slot * steps + on: 20, 0] = 1
+    handle, network = synthetic_network(readout, np.array([1, 0]), flags, n_train=2)
+    handle["readout_input"].w = [0.9, 0.3, 0.0, 0.0]  # (feature, output), row-major
+    reward = StateMonitor(handle["readout_output"], ["reward", "presentation_spikes"],
+                          record=True, when="end")
+    network.add(reward)
+    network.run(2 * SYNTH_PRESENTATION.slot_duration, namespace={})
+
+    decay = np.exp(-float(SYNTH_DT / readout.rule.tau_reward))  # one step after delivery
+    for slot, expected in ((0, [-1.0, 1.0]), (1, [1.0, 0.0])):
+        end = slot * steps + on  # the first step after the presentation time
+        spikes = reward.presentation_spikes[:, end - 1]
+        assert spikes[0] > spikes[1] > 0
+        assert_array_equal(reward.reward[:, end - 1], [0.0, 0.0])  # nothing before the end
+        np.testing.assert_allclose(reward.reward[:, end], np.array(expected) * decay)
+
+
+def test_readout_learns_a_synthetic_task():
+    # 4 classes of Poisson patterns over 20 feature neurons, which stand in for the
+    # excitatory layer; 100 labelled presentations with learning, then 40 without labels.
+    n_train, n_test = 100, 40
+    rng = np.random.default_rng(1)
+    labels = np.concatenate([rng.permutation(np.repeat(np.arange(N_CLASSES), n_train // N_CLASSES)),
+                             rng.integers(0, N_CLASSES, n_test)])
+    readout = RewardReadout(n_per_class=2, n_classes=N_CLASSES, weight_sum=8.0,
+                            psp_amplitude=4 * mV)
+    handle, network = synthetic_network(readout, labels, feature_spikes(labels, rng), n_train)
+    network.run(len(labels) * SYNTH_PRESENTATION.slot_duration, namespace={})
 
     every_slot = SimpleNamespace(accepted=np.ones(len(labels), dtype=bool))
     counts = readout.block_result(handle, every_slot)["counts"]
