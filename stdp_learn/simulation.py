@@ -8,13 +8,13 @@ slots, and the next block starts afresh with its first image.  Between blocks th
 dynamic state is carried over in numpy arrays, so a run split into blocks, or stopped and
 resumed at a block boundary, computes the same thing as one long run.
 
-Extensions (further layers, such as a readout trained by reward) plug in through five
-members: ``build(handle)`` returns their Brian2 objects; ``carried_variables`` maps group
+Extensions (further layers, such as a readout trained by reward) plug in through four
+members, and a fifth if they learn: ``build(handle)`` returns their Brian2 objects; ``carried_variables`` maps group
 names to the variables carried between blocks (``time_variables`` lists those that hold
 times); ``initial_arrays(n_neurons, rng)`` returns their starting values as
 ``{"group.variable": array}``; ``block_result(handle, slots)`` reads what they did in a
-block (`SlotRecord` says which slots showed which image); ``learning_switch`` names their
-shared learning flag ``(group, variable)``, set for every block.
+block (`SlotRecord` says which slots showed which image); ``learning_switch`` names the
+shared learning flag ``(group, variable)`` that every block sets.
 
 Two back ends share this: `RuntimeSimulator` runs the network in Brian2's runtime mode
 (Python drives every time step), and `StandaloneSimulator` compiles it once to C++ with
@@ -408,7 +408,9 @@ class _Simulator:
         features_plastic, extensions_plastic = plastic
         values[("exc", "plastic")] = features_plastic
         for extension in self.extensions:
-            values[extension.learning_switch] = extensions_plastic
+            switch = getattr(extension, "learning_switch", None)  # extensions that learn
+            if switch is not None:
+                values[switch] = extensions_plastic
         for name, value in state.schedule.items():
             values[("schedule", name)] = value
         values[("schedule", "n_images")] = n_images
