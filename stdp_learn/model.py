@@ -588,16 +588,8 @@ class DiehlCook2015:
         state = self.state_.copy()
         bar = _progress_bar(X.shape[0] * epochs, "readout", self.progress)
         for _ in range(epochs):
-            state.schedule = NetworkState({}).schedule
             phase = _READOUT_PHASE + self.readout_passes_
-            done, block = 0, 0
-            while done < X.shape[0]:
-                stop = done + self.block_size
-                state, result = simulator.run_block(
-                    state, X[done:stop], labels=y[done:stop], plastic=False,
-                    extensions_plastic=True, seed=self._block_seed(phase, block))
-                done += result.n_consumed
-                block += 1
+            for state, result, _ in self._frozen_pass(simulator, state, X, phase, y):
                 if bar is not None:
                     bar.update(result.n_consumed)
             self.readout_passes_ += 1
@@ -713,23 +705,32 @@ class DiehlCook2015:
         index, X = chunk
         simulator = self._simulator(self.n_input_)
         simulator.use_results_directory(f"results_{os.getpid()}")
-        state = self.state_.copy()
-        state.schedule = NetworkState({}).schedule
-        blocks, done, block = [], 0, 0
-        while done < X.shape[0]:
-            started = time.perf_counter()
-            state, result = simulator.run_block(
-                state, X[done: done + self.block_size], plastic=False,
-                seed=self._block_seed(1 + index, block),
-            )
+        blocks = []
+        for _, result, seconds in self._frozen_pass(simulator, self.state_.copy(), X, 1 + index):
             log = TrainingLog()
-            log.record(result, time.perf_counter() - started)
+            log.record(result, seconds)
             readout_counts = (None if self.readout is None
                               else result.extensions[self.readout.name]["counts"])
             blocks.append(Responses(result.counts, readout_counts, log, result.spikes))
+        return Responses.concatenate(blocks, self.n_neurons, self._n_outputs())
+
+    def _frozen_pass(self, simulator, state, X, phase, y=None):
+        """Show `X` block by block with the features frozen, from `state` at rest.
+
+        Yields (state after the block, `BlockResult`, seconds) per block.  With labels `y`
+        the readout learns from them; without, nothing learns.
+        """
+        state.schedule = NetworkState({}).schedule
+        done, block = 0, 0
+        while done < X.shape[0]:
+            started = time.perf_counter()
+            stop = done + self.block_size
+            state, result = simulator.run_block(
+                state, X[done:stop], plastic=False, extensions_plastic=y is not None,
+                labels=None if y is None else y[done:stop], seed=self._block_seed(phase, block))
+            yield state, result, time.perf_counter() - started
             done += result.n_consumed
             block += 1
-        return Responses.concatenate(blocks, self.n_neurons, self._n_outputs())
 
     def predict(self, X, method="all_activity"):
         """Return the predicted class of each image (-1 where no assigned neuron fired).

@@ -89,7 +89,7 @@ inh_spikes = 0
 label = int(block_labels(image_index * second))
 slot_spikes = 0
 slot_start = t
-block_over = end_block(int(image_index >= n_images))
+block_over = end_block(int(image_index >= n_images))  # called for its effect
 """
 
 # Every image of the block was shown and accepted: the simulation stops after this time

@@ -272,11 +272,14 @@ v = v_reset
 presenting = t - slot_start < presentation_time
 presentation_spikes += int(presenting)
 """
-_SPIKE_REWARD = """
-rewarded = plastic and label >= 0 and presenting{first_only}
+# A judged output: reward for the label's class, punishment for any other.
+_JUDGE = """
 right = output_class == label
-reward += int(rewarded) * (reward_amount * int(right) - punishment_amount * int(not right))
+reward += int(judged) * (reward_amount * int(right) - punishment_amount * int(not right))
 """
+_SPIKE_REWARD = """
+judged = plastic and label >= 0 and presenting{first_only}
+""" + _JUDGE
 # "most_spikes": when the presentation time is over, every output counts the outputs, of
 # any class and of its own, that fired more than itself (through the all-to-all lateral
 # synapses).  Those beaten by none gave the readout's answer; those of the label's class
@@ -289,12 +292,11 @@ beaten_in_class_post += int(more and output_class_pre == output_class_post)
 """.format(at_end=_PRESENTATION_END.format(post="_post"))
 _ANSWER_REWARD = """
 fired = presentation_spikes > 0 and {at_end}
-right = output_class == label
-judged = plastic and label >= 0 and fired and (beaten == 0 or (right and beaten_in_class == 0))
-reward += int(judged) * (reward_amount * int(right) - punishment_amount * int(not right))
+judged = plastic and label >= 0 and fired and (beaten == 0 or (output_class == label and beaten_in_class == 0))
+""".format(at_end=_PRESENTATION_END.format(post="")) + _JUDGE + """
 beaten = 0
 beaten_in_class = 0
-""".format(at_end=_PRESENTATION_END.format(post=""))
+"""
 # The spike that set first_answer in this very time step (ties included).
 _FIRST_ONLY = " and t - first_answer < 0.5 * dt"
 

@@ -256,7 +256,7 @@ class _Simulator:
         return NetworkState(arrays, previous.schedule)
 
     # -- results ------------------------------------------------------------------------
-    def _block_result(self, n_images) -> tuple[BlockResult, dict]:
+    def _block_result(self, n_images) -> tuple[BlockResult, dict, float]:
         handle = self.handle
         log = handle["schedule_log"]
         image_index = np.asarray(log.image_index[0], dtype=np.int64)
@@ -282,9 +282,13 @@ class _Simulator:
         if not np.array_equal(image_index[accepted], np.arange(n_consumed)):
             raise RuntimeError("the presentation schedule skipped an image")  # invariant
 
-        if self._ended_early(image_index, n_images):
+        ended_early = n_run > 0 and int(image_index[-1]) >= n_images
+        if ended_early:
+            # the slot after the last image stopped the simulation in its first time step
+            steps = (n_run - 1) * self._steps_per_slot + 1
             next_schedule = NetworkState({}).schedule  # every image done: start afresh
         else:
+            steps = self.n_slots * self._steps_per_slot
             next_schedule = {
                 "image_index": int(image_index[-1]) - n_consumed,
                 "retries": int(retries[-1]),
@@ -311,7 +315,7 @@ class _Simulator:
             extensions={ext.name: ext.block_result(handle, slots) for ext in self.extensions},
             spikes=spikes,
         )
-        return result, next_schedule
+        return result, next_schedule, steps * float(self.params.presentation.dt)
 
     def _presentation_spikes(self, image_index, accepted) -> SpikeTrains:
         """Return the excitatory spikes of the accepted presentations, timed from their start."""
@@ -375,37 +379,24 @@ class _Simulator:
             The state after the block and what happened in it.
         """
         padded, padded_labels, n_images = self._check_block(images, labels)
-        extensions_plastic = plastic if extensions_plastic is None else extensions_plastic
-        self._run(state, padded, padded_labels, n_images, (bool(plastic), bool(extensions_plastic)),
-                  int(seed))
-        new_state = self._read_state(state, self._end_time(n_images))
-        result, next_schedule = self._block_result(n_images)
+        learning = (bool(plastic), bool(plastic if extensions_plastic is None else extensions_plastic))
+        self._run(state, padded, padded_labels, n_images, learning, int(seed))
+        result, next_schedule, t_end = self._block_result(n_images)
+        new_state = self._read_state(state, t_end)
         new_state.schedule = next_schedule
         return new_state, result
 
-    @staticmethod
-    def _ended_early(image_index, n_images) -> bool:
-        # A slot that shows no image stops the simulation in its first time step.
-        return image_index.size > 0 and int(image_index[-1]) >= n_images
+    def _values(self, state, learning, n_images):
+        """Return {(group name, variable): SI value} to set before a block.
 
-    def _end_time(self, n_images) -> float:
-        """Return the time (s) at which the block's simulation stopped."""
-        image_index = np.asarray(self.handle["schedule_log"].image_index[0], dtype=np.int64)
-        dt = float(self.params.presentation.dt)
-        if self._ended_early(image_index, n_images):
-            steps = (image_index.size - 1) * self._steps_per_slot + 1
-        else:
-            steps = self.n_slots * self._steps_per_slot
-        return steps * dt
-
-    def _values(self, state, plastic, n_images):
-        """Return {(group name, variable): SI value} to set before a block."""
+        `learning` is (features learn, extensions learn).
+        """
         values = {}
         for group_name, names in self._carried().items():
             for name in names:
                 values[(group_name, name)] = state.arrays[f"{group_name}.{name}"]
         values[("input_exc", "axonal_delay")] = state.arrays["input_exc.delay"]
-        features_plastic, extensions_plastic = plastic
+        features_plastic, extensions_plastic = learning
         values[("exc", "plastic")] = features_plastic
         for extension in self.extensions:
             switch = getattr(extension, "learning_switch", None)  # extensions that learn
@@ -441,7 +432,7 @@ class RuntimeSimulator(_Simulator):
         )
         self.handle.network.store("block_start")
 
-    def _run(self, state, padded, padded_labels, n_images, plastic, seed):
+    def _run(self, state, padded, padded_labels, n_images, learning, seed):
         shape = state.arrays["input_exc.shape"].astype(int)
         self._ensure_built(state.arrays["input_exc.delay"].reshape(shape))
         handle = self.handle
@@ -449,7 +440,7 @@ class RuntimeSimulator(_Simulator):
         # the numpy implementation of a TimedArray reads these arrays at every call
         handle.block_images.values[:] = padded
         handle.block_labels.values[:] = padded_labels
-        for (group_name, name), value in self._values(state, plastic, n_images).items():
+        for (group_name, name), value in self._values(state, learning, n_images).items():
             variable = handle[group_name].variables[name]
             variable.set_value(np.asarray(value, dtype=variable.dtype))
         brian2.seed(seed)
@@ -579,12 +570,12 @@ class StandaloneSimulator(_Simulator):
         self.compile_seconds = time.perf_counter() - start
         StandaloneSimulator._active_owner = self
 
-    def _run(self, state, padded, padded_labels, n_images, plastic, seed):
+    def _run(self, state, padded, padded_labels, n_images, learning, seed):
         shape = state.arrays["input_exc.shape"].astype(int)
         self._ensure_built(state.arrays["input_exc.delay"].reshape(shape))
         handle = self.handle
         run_args = {handle.block_images: padded, handle.block_labels: padded_labels}
-        values = self._values(state, plastic, n_images)
+        values = self._values(state, learning, n_images)
         values[("schedule", "random_seed")] = seed
         for (group_name, name), value in values.items():
             group = handle[group_name]
