@@ -840,6 +840,22 @@ class DiehlCook2015:
             arrays["curve/assignments"] = self._curve_assignments
         return _write_npz(path, meta, arrays)
 
+    def configuration(self) -> dict:
+        """Return everything that defines this model's network and learning, as JSON values."""
+        params, rule = self._validated()
+        return {
+            "n_neurons": self.n_neurons,
+            "params": params.to_dict(),
+            "rule": rule.to_dict(),
+            "readout": None if self.readout is None else self.readout.to_dict(),
+            "labelling": self.labelling,
+            "labelling_window": self.labelling_window,
+            "evaluation_interval": self.evaluation_interval,
+            "block_size": self.block_size,
+            "random_state": self.random_state,
+            "device": getattr(self, "device_name_", self.device),
+        }
+
     def _meta(self) -> dict:
         """Return the settings and progress that a model file records."""
         params, rule = self._validated()

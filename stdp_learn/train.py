@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .record import RECORD_FILE, RunParts, command_line, make_record, write_json_atomic
+
 __all__ = ["build_parser", "main"]
 
 _DATASETS = ("mnist", "mnist-sample")
@@ -92,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--readout-pass", action=argparse.BooleanOptionalAction, default=True,
                         help="after training, train the R-STDP readout once more on the frozen "
                              "features over the labelling window (default on)")
+    parser.add_argument("--evaluate-on", choices=("test", "validation"), default="test",
+                        help="score on the test set (training on every training image), or on a "
+                             "validation split held out of the training images (training on the "
+                             "rest); choose options on validation, quote the test set once")
+    parser.add_argument("--validation-size", type=_positive_int, default=None,
+                        help="images of the validation split: the last N training images "
+                             "(default 10000, at most a sixth of the training set)")
     parser.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="folder of the MNIST IDX files (default $STDP_LEARN_DATA, else a download cache)")
@@ -118,7 +127,8 @@ def _prepare_output(args):
     return output
 
 
-_SAVED_ARGS = ("dataset", "neurons", "epochs", "train_size", "test_size", "labelling",
+_SAVED_ARGS = ("dataset", "neurons", "epochs", "train_size", "test_size", "evaluate_on",
+               "validation_size", "labelling",
                "labelling_window", "evaluation_interval", "snapshot_interval", "animation",
                "readout", "readout_per_class", "readout_pass", "seed", "data_dir", "device", "block_size")
 
@@ -213,19 +223,18 @@ def _peak_memory_mb():
     return max(own, children) / 1024
 
 
-def run(args, stop_request=None) -> dict:
+def run(args, stop_request=None, argv=None) -> dict:
     """Train and evaluate as `args` says; return the metrics written to metrics.json."""
-    from . import DiehlCook2015, load_dataset
-    from .efficiency import efficiency_report
-    from .metrics import accuracy, confusion_matrix, no_answer_count
+    from . import load_dataset
+    from .model import TrainingInterrupted
 
     if args.resume is not None:
         args = _resumed_args(args)
     elif args.dataset is None:
         raise UsageError("name a dataset (mnist or mnist-sample), or --resume RUN_DIR")
     data = load_dataset(args.dataset, args.data_dir)
-    X_train, y_train = data.X_train[: args.train_size], data.y_train[: args.train_size]
-    X_test, y_test = data.X_test[: args.test_size], data.y_test[: args.test_size]
+    split = split_images(data, args)
+    X_train, y_train, X_test, y_test = split["X_train"], split["y_train"], split["X_eval"], split["y_eval"]
     from .simulation import check_device
 
     check_device(args.device)  # before anything is written
@@ -233,13 +242,65 @@ def run(args, stop_request=None) -> dict:
         output = _prepare_output(args)
         saved = {name: getattr(args, name) for name in _SAVED_ARGS}
         saved["data_dir"] = str(args.data_dir) if args.data_dir else None
-        (output / "args.json").write_text(json.dumps(saved, indent=2) + "\n")
+        write_json_atomic(output / "args.json", saved)
     else:
         output = args.output
+    parts = RunParts(output)
+    parts.start(command_line(argv))
+    part_started = time.perf_counter()
     checkpoint = output / "checkpoint.npz"
     snapshots = _Snapshots(output / "snapshots", args.snapshot_interval or args.evaluation_interval,
                            data.X_train.shape[1:])
+    try:
+        metrics = _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started,
+                                      X_train, y_train, X_test, y_test, data, stop_request)
+    except BaseException as error:
+        how = "interrupted" if isinstance(error, (KeyboardInterrupt, TrainingInterrupted)) else "failed"
+        parts.finish(how, wall_seconds=time.perf_counter() - part_started,
+                     peak_memory_mb=_peak_memory_mb(), **_phase_seconds)
+        raise
+    return metrics
 
+
+_phase_seconds = {}  # train/evaluation seconds of the current part, for an interrupted part
+
+
+def split_images(data, args) -> dict:
+    """Return the training images and the images that give the accuracy, as `args` says.
+
+    ``--evaluate-on test``: every training image (or the first ``--train-size``) trains,
+    the first ``--test-size`` test images evaluate.  ``--evaluate-on validation``: the
+    last ``--validation-size`` training images are held out and evaluate; training uses
+    the images before them.  Sizes beyond what the split holds are refused.
+    """
+    X_all, y_all = data.X_train, data.y_train
+    if args.evaluate_on == "validation":
+        n_validation = args.validation_size or min(10_000, len(X_all) // 6)
+        if n_validation >= len(X_all):
+            raise UsageError(f"--validation-size {n_validation} leaves no training images "
+                             f"({args.dataset} has {len(X_all)})")
+        X_eval, y_eval = X_all[-n_validation:], y_all[-n_validation:]
+        X_all, y_all = X_all[:-n_validation], y_all[:-n_validation]
+        eval_name = "validation images"
+    else:
+        X_eval, y_eval = data.X_test, data.y_test
+        eval_name = "test images"
+    for size, available, what, flag in ((args.train_size, len(X_all), "training images", "--train-size"),
+                                        (args.test_size, len(X_eval), eval_name, "--test-size")):
+        if size is not None and size > available:
+            raise UsageError(f"{flag} {size}: {args.dataset} has only {available} {what} "
+                             f"with --evaluate-on {args.evaluate_on}")
+    return {"X_train": X_all[: args.train_size], "y_train": y_all[: args.train_size],
+            "X_eval": X_eval[: args.test_size], "y_eval": y_eval[: args.test_size]}
+
+
+def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started,
+                        X_train, y_train, X_test, y_test, data, stop_request):
+    from . import DiehlCook2015
+    from .efficiency import efficiency_report
+    from .metrics import accuracy, confusion_matrix, no_answer_count
+
+    _phase_seconds.clear()
     started = time.perf_counter()
     if args.resume is None:
         from .reward import RewardReadout
@@ -264,11 +325,13 @@ def run(args, stop_request=None) -> dict:
         window = slice(max(0, len(X_train) - args.labelling_window), len(X_train))
         model.fit_readout(X_train[window], y_train[window])
     train_seconds = time.perf_counter() - started
+    _phase_seconds["train_seconds"] = train_seconds
 
     test_started = time.perf_counter()
     responses = model.responses(X_test)
     counts, test_log = responses.counts, responses.log
     test_seconds = time.perf_counter() - test_started
+    _phase_seconds["evaluation_seconds"] = test_seconds
     predictions_label = model.predict_from_counts(counts)
     predictions_pw = model.predict_from_counts(counts, "proportion_weighting")
     predictions = predictions_label
@@ -299,10 +362,11 @@ def run(args, stop_request=None) -> dict:
         "device": model.device_name_,
         "labelling": args.labelling,
         "labelling_window": args.labelling_window,
-        "train_seconds": train_seconds,
+        "split": args.evaluate_on,
+        "train_seconds": parts.total("train_seconds") + train_seconds,
         "test_seconds": test_seconds,
         "images_per_second": log.images_per_second,
-        "images_per_second_wall": log.images_seen / train_seconds,
+        "images_per_second_wall": log.images_seen / (parts.total("train_seconds") + train_seconds),
         "test_images_per_second": len(X_test) / test_seconds,
         "mean_retries_per_training_image": float(np.mean(log.retries)) if log.retries else 0.0,
         "mean_spikes_per_training_image": float(np.mean(log.spikes)) if log.spikes else 0.0,
@@ -325,9 +389,28 @@ def run(args, stop_request=None) -> dict:
     _write_learning_figures(model, snapshots, output, animation=args.animation)
     if "early_exit" in metrics:
         _write_early_exit_figure(metrics["early_exit"], output)
-    tmp = output / "metrics.json.tmp"
-    tmp.write_text(json.dumps(metrics, indent=2) + "\n")
-    os.replace(tmp, output / "metrics.json")
+    write_json_atomic(output / "metrics.json", metrics)
+    parts.finish("finished", wall_seconds=time.perf_counter() - part_started,
+                 peak_memory_mb=metrics["peak_memory_mb"], **_phase_seconds)
+    results = {"label_assignment": metrics.get("accuracy_label_assignment", metrics["accuracy"]),
+               "proportion_weighting": metrics["accuracy_proportion_weighting"]}
+    if "accuracy_rstdp" in metrics:
+        results["rstdp"] = metrics["accuracy_rstdp"]
+    arguments = {name: getattr(args, name) for name in _SAVED_ARGS}
+    arguments["data_dir"] = None  # where the files lie says nothing of the run
+    configuration = {"arguments": arguments, "model": model.configuration()}
+    record = make_record(
+        parts=parts, configuration=configuration, seed=args.seed, split=args.evaluate_on,
+        sizes={"train": int(len(X_train)), "epochs": args.epochs,
+               "labelling": min(args.labelling_window, int(len(X_train))),
+               args.evaluate_on: int(len(X_test))},
+        results=results,
+        training={"images_seen": log.images_seen, "seconds": log.seconds,
+                  "images_per_second": log.images_per_second},
+        peak_memory_mb=metrics["peak_memory_mb"])
+    record["results"]["readout"] = args.readout
+    record["results"]["accuracy"] = metrics["accuracy"]
+    write_json_atomic(output / RECORD_FILE, record)
     checkpoint.unlink(missing_ok=True)  # the run is complete: model.npz holds everything
     metrics["output"] = str(output)
     return metrics
@@ -419,7 +502,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         with _StopRequest() as stop_request:
-            metrics = run(args, stop_request)
+            metrics = run(args, stop_request, argv)
     except TrainingInterrupted as stopped:
         output = Path(stopped.checkpoint).parent if stopped.checkpoint else args.output
         print(f"{stopped}; continue with: python -m stdp_learn.train --resume {output}", file=sys.stderr)
