@@ -4,7 +4,9 @@ A Diehl & Cook (2015) network learns features from MNIST by pair STDP while a
 `RewardReadout` (10 x k output neurons, reward-modulated STDP) learns the classes from
 the labels in the same presentations; then, unless ``--no-readout-pass``, the readout
 learns once more over the training images with the features frozen
-(`DiehlCook2015.fit_readout`).  Both readouts are scored on test images with learning off:
+(`DiehlCook2015.fit_readout`).  Both readouts are scored with learning off on the
+validation split (the last 10,000 training images, never trained on) unless
+``--evaluate-on test`` asks for the test set, for a final figure:
 
 * label assignment: every excitatory neuron gets the class it responded to most over the
   training images, and an image gets the class whose neurons fired most on average;
@@ -20,15 +22,17 @@ features and label assignment whatever the readout):
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from brian2 import mV, ms, second
 
 from stdp_learn import DiehlCook2015, load_mnist
 from stdp_learn.metrics import accuracy
+from stdp_learn.record import script_record, write_json_atomic
+from stdp_learn.train import split_images
 from stdp_learn.reward import REWARD_POLICIES, RewardReadout
 
 __all__ = ["build_parser", "main", "readout_from_args"]
@@ -41,7 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "label assignment with the readout on test images.",
     )
     parser.add_argument("--train-size", type=int, default=2000, help="training images (first N)")
-    parser.add_argument("--test-size", type=int, default=1000, help="test images (first N)")
+    parser.add_argument("--test-size", type=int, default=1000,
+                        help="images of the evaluation split (first N)")
+    parser.add_argument("--evaluate-on", choices=("validation", "test"), default="validation",
+                        help="validation (default: compare settings here) or test (final figures)")
+    parser.add_argument("--validation-size", type=int, default=None)
+    parser.add_argument("--name", default=None,
+                        help="write the record to experiments/results/<split>/<name>.json")
     parser.add_argument("--seed", type=int, default=0, help="seeds weights, delays and spikes")
     parser.add_argument("--neurons", type=int, default=100, help="excitatory neurons")
     parser.add_argument("--n-per-class", type=int, default=None, help="readout neurons per class")
@@ -89,10 +99,12 @@ def readout_from_args(args) -> RewardReadout:
 
 def main(argv=None) -> int:
     """Run the comparison and print both accuracies; return the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     data = load_mnist(args.data_dir, download=False)
-    X_train, y_train = data.X_train[: args.train_size], data.y_train[: args.train_size]
-    X_test, y_test = data.X_test[: args.test_size], data.y_test[: args.test_size]
+    args.dataset = "mnist"
+    split = split_images(data, args)
+    X_train, y_train, X_eval, y_eval = split["X_train"], split["y_train"], split["X_eval"], split["y_eval"]
     readout = readout_from_args(args)
     model = DiehlCook2015(n_neurons=args.neurons, random_state=args.seed, build_dir=args.build_dir,
                           readout=readout)
@@ -101,22 +113,28 @@ def main(argv=None) -> int:
     if args.readout_pass:
         model.fit_readout(X_train, y_train)
     train_seconds = time.perf_counter() - started
-    responses = model.responses(X_test)
-    figures = {
-        "seed": args.seed,
-        "readout": readout.to_dict(),
-        "readout_pass": args.readout_pass,
-        "label_assignment": accuracy(y_test, model.predict_from_responses(responses)),
-        "rstdp": accuracy(y_test, model.predict_from_responses(responses, "rstdp")),
+    responses = model.responses(X_eval)
+    evaluation_seconds = time.perf_counter() - started - train_seconds
+    results = {
+        "label_assignment": accuracy(y_eval, model.predict_from_responses(responses)),
+        "rstdp": accuracy(y_eval, model.predict_from_responses(responses, "rstdp")),
         "rstdp_no_answer": float((responses.readout_counts.sum(axis=1) == 0).mean()),
-        "train_seconds": train_seconds,
     }
-    print(f"label assignment {figures['label_assignment']:.3f}, R-STDP readout "
-          f"{figures['rstdp']:.3f} (no output spike on {figures['rstdp_no_answer']:.1%}); "
+    print(f"{args.evaluate_on.upper()}: label assignment {results['label_assignment']:.3f}, R-STDP "
+          f"readout {results['rstdp']:.3f} (no output spike on {results['rstdp_no_answer']:.1%}); "
           f"training {train_seconds:.0f} s")
-    if args.json:
-        with open(args.json, "w") as file:
-            json.dump(figures, file, indent=1)
+    if args.name or args.json:
+        options = {k: v for k, v in vars(args).items() if k not in ("data_dir", "build_dir", "json")}
+        record = script_record(
+            "python experiments/rstdp_readout.py", argv, model, arguments=options,
+            split=args.evaluate_on, results=results,
+            sizes={"train": len(X_train), "epochs": 1, "labelling": len(X_train),
+                   args.evaluate_on: len(X_eval)},
+            train_seconds=train_seconds, evaluation_seconds=evaluation_seconds)
+        folder = Path(__file__).parent / "results" / args.evaluate_on
+        out = Path(args.json) if args.json else folder / f"{args.name}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(out, record)
     return 0
 
 

@@ -1,16 +1,19 @@
-"""Train and evaluate one variant of the Diehl & Cook recipe; write its metrics as JSON.
+"""Train and evaluate one variant of the Diehl & Cook recipe; write its result record.
 
     python experiments/run_variant.py --name default --neurons 100
     python experiments/run_variant.py --name lockout50 --spike-lockout-ms 50
 
 Every option maps onto a named parameter of stdp_learn; the defaults are the library's
-(the paper's).  Results go to experiments/results/<name>.json, and experiments/README.md
-keeps the table of what each variant scored.
+(the paper's).  Variants are compared on the validation split (the last 10,000 training
+images held out, training on the 50,000 before them): that is the default, and
+``--evaluate-on test`` must be asked for, for a final figure once a choice is made.  The
+record (see `stdp_learn.record`) goes to experiments/results/<split>/<name>.json, and
+experiments/README.md keeps the table of what each variant scored.
 """
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 import time
 from pathlib import Path
 
@@ -28,14 +31,20 @@ from stdp_learn import (
     load_mnist,
 )
 from stdp_learn.metrics import accuracy
+from stdp_learn.record import script_record, write_json_atomic
+from stdp_learn.train import split_images
 
 
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--name", required=True)
     parser.add_argument("--neurons", type=int, default=100)
-    parser.add_argument("--train-size", type=int, default=60_000)
-    parser.add_argument("--test-size", type=int, default=10_000)
+    parser.add_argument("--train-size", type=int, default=None, help="first N training images (default all)")
+    parser.add_argument("--test-size", type=int, default=None,
+                        help="first N images of the evaluation split (default all)")
+    parser.add_argument("--evaluate-on", choices=("validation", "test"), default="validation",
+                        help="validation (default: choose variants here) or test (final figures)")
+    parser.add_argument("--validation-size", type=int, default=None)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", default=None)
@@ -61,6 +70,7 @@ def build_parser():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     params = NetworkParams(
         excitatory=ExcitatoryParams(spike_lockout=args.spike_lockout_ms * ms,
@@ -75,38 +85,50 @@ def main(argv=None):
     )
     rule = PairSTDP(weight_dependence=args.weight_dependence, nu_pre=args.nu_pre, nu_post=args.nu_post)
     data = load_mnist(args.data_dir)
-    X_train, y_train = data.X_train[: args.train_size], data.y_train[: args.train_size]
-    X_test, y_test = data.X_test[: args.test_size], data.y_test[: args.test_size]
+    args.dataset = "mnist"
+    split = split_images(data, args)
+    X_train, y_train, X_eval, y_eval = split["X_train"], split["y_train"], split["X_eval"], split["y_eval"]
     model = DiehlCook2015(n_neurons=args.neurons, rule=rule, params=params, labelling=args.labelling,
                           labelling_window=args.labelling_window, random_state=args.seed)
     started = time.perf_counter()
     model.fit(X_train, y_train, epochs=args.epochs)
     train_seconds = time.perf_counter() - started
-    counts = model.transform(X_test)
-    result = {
-        "name": args.name,
-        "options": vars(args),
-        "accuracy": accuracy(y_test, model.predict_from_counts(counts)),
-        "accuracy_proportion_weighting": accuracy(y_test, model.predict_from_counts(counts, "proportion_weighting")),
-        "train_seconds": train_seconds,
-        "images_per_second": model.training_log_.images_per_second,
-        "mean_retries": float(np.mean(model.training_log_.retries)),
-        "mean_retries_last_10000": float(np.mean(model.training_log_.retries[-10_000:])),
-        "mean_spikes_last_10000": float(np.mean(model.training_log_.spikes[-10_000:])),
-        "mean_test_spikes": float(counts.sum(axis=1).mean()),
-        "theta_mean_mV": float(np.mean(model.theta_ / mV)),
+    counts = model.transform(X_eval)
+    evaluation_seconds = time.perf_counter() - started - train_seconds
+    log = model.training_log_
+    results = {
+        "label_assignment": accuracy(y_eval, model.predict_from_counts(counts)),
+        "proportion_weighting": accuracy(y_eval, model.predict_from_counts(counts, "proportion_weighting")),
     }
     if args.labelling == "training":
         # The same network, labelled instead from a frozen pass over the labelling images.
-        frozen_counts = model.transform(X_train[-args.labelling_window:])
-        model.assign_labels(frozen_counts, y_train[-args.labelling_window:])
-        result["accuracy_frozen_labelling"] = accuracy(y_test, model.predict_from_counts(counts))
-    out = Path(__file__).parent / "results" / f"{args.name}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
+        window = min(args.labelling_window, len(X_train))
+        frozen_counts = model.transform(X_train[-window:])
+        model.assign_labels(frozen_counts, y_train[-window:])
+        results["frozen_labelling"] = accuracy(y_eval, model.predict_from_counts(counts))
+    options = {k: v for k, v in vars(args).items() if k not in ("data_dir", "output")}
+    record = script_record(
+        "python experiments/run_variant.py", argv, model, arguments=options, split=args.evaluate_on,
+        sizes={"train": len(X_train), "epochs": args.epochs,
+               "labelling": min(args.labelling_window, len(X_train)), args.evaluate_on: len(X_eval)},
+        results=results, train_seconds=train_seconds, evaluation_seconds=evaluation_seconds)
+    record["name"] = args.name
+    record["diagnostics"] = {
+        "mean_retries": float(np.mean(log.retries)),
+        "max_retries": int(np.max(log.retries)),
+        "mean_retries_last_10000": float(np.mean(log.retries[-10_000:])),
+        "mean_spikes_last_10000": float(np.mean(log.spikes[-10_000:])),
+        "mean_evaluation_spikes": float(counts.sum(axis=1).mean()),
+        "theta_mean_mV": float(np.mean(model.theta_ / mV)),
+    }
+    out = Path(__file__).parent / "results" / args.evaluate_on / f"{args.name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out, record)
     if args.output:
         Path(args.output).mkdir(parents=True, exist_ok=True)
         model.save(Path(args.output) / "model.npz")
-    print(json.dumps({k: v for k, v in result.items() if k != "options"}, indent=2))
+    print(f"{args.name}: {args.evaluate_on.upper()} accuracy {results['label_assignment']:.4f} "
+          f"on {len(X_eval)} {args.evaluate_on} images; record in {out}")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ __all__ = [
     "ConnectivityParams",
     "PresentationParams",
     "NetworkParams",
+    "RETRY_CAP",
 ]
 
 
@@ -240,6 +241,11 @@ class ConnectivityParams(_Params):
     weight_sum: float | None = _n(78.0, "positive", optional=True, doc="normalisation target")
 
 
+#: Default retry cap: after 40 retries the brightest pixel fires at 21 times the base rate,
+#: and an image that still draws fewer than `min_spikes` spikes is taken as unanswered.
+RETRY_CAP = 40
+
+
 @dataclass(frozen=True)
 class PresentationParams(_Params):
     """How images are shown: Poisson rates, timing and the low-activity retry.
@@ -255,8 +261,11 @@ class PresentationParams(_Params):
         ``presentation_time`` is shown again, after the rest period, one step brighter.
         0 turns the retry off.
     max_retries : int or None
-        Accept a presentation after this many retries whatever its response.  None (the
-        paper) retries until the network answers.
+        Accept a presentation after this many retries whatever its response (default
+        `RETRY_CAP`, 40).  The paper retries until the network answers, which never ends
+        for a blank image; on MNIST the default recipe's images need at most about ten
+        retries, so the cap never acts there (each run's record gives the most retries
+        an image needed).  None retries without a limit, and refuses blank images.
     integration_method : str
         Brian2 integration method of both populations; a departure from the original
         code, which integrated these non-linear equations by forward Euler ("euler").
@@ -274,7 +283,7 @@ class PresentationParams(_Params):
     max_rate: Quantity = _q(63.75 * Hz, Hz, "positive", doc="rate of a white (255) pixel")
     retry_rate_step: Quantity = _q(31.875 * Hz, Hz, "non_negative", doc="rate added per retry")
     min_spikes: int = _n(5, "non_negative", "integer", doc="retry below this many spikes")
-    max_retries: int | None = _n(None, "non_negative", "integer", optional=True, doc="retry cap")
+    max_retries: int | None = _n(RETRY_CAP, "non_negative", "integer", optional=True, doc="retry cap")
     integration_method: str = field(
         default="exponential_euler",
         metadata={"choices": ("euler", "exponential_euler", "rk2", "rk4")},

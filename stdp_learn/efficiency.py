@@ -17,12 +17,21 @@ The spike totals come from `stdp_learn.simulation.BlockResult.layer_spikes`: for
 accepted image, the spikes of the "input", "exc" and "inh" layers over all the slots it
 took (retries included) and over whole slots (rest included).
 
+A clocked simulation also updates every neuron at every time step, spikes or not:
+``neuron updates = 2 n_neurons x steps per slot x slots per image`` (excitatory and
+inhibitory layers, every slot an image took, rest included).  These are reported as
+their own line, next to the SynOps, rather than folded into them.
+
 Energy follows the convention of the SNN literature: an operation of a spiking network
 is an accumulate (AC, one addition of a weight to a conductance), one of a dense
 artificial layer a multiply-accumulate (MAC); with the 45 nm figures of Horowitz (2014)
 for 32-bit floating point, ``E_AC = 0.9 pJ`` (one addition) and ``E_MAC = 4.6 pJ``
-(3.7 pJ multiplication + 0.9 pJ addition).  These are arithmetic costs only: memory
-access, which dominates on real hardware, is left out on both sides.
+(3.7 pJ multiplication + 0.9 pJ addition).  A neuron update is charged one MAC, the
+leaky integration ``v <- a v + b``.  The spiking network is compared with a dense layer
+of the same shape twice: charged every one of its ``n_input x n_neurons`` MACs, and
+charged only the MACs of non-zero pixels (a layer that skips zero inputs, as the
+spiking network skips silent pixels).  Every assumption of the comparison is listed in
+one place, `COMPARISON_ASSUMPTIONS`, and travels with each `efficiency_report`.
 
 The arithmetic is plain numpy; Brian2 is imported only to read default parameters and
 to check the unit of an energy given as a quantity.  Every function returns JSON-safe
@@ -39,13 +48,18 @@ Examples
 (220000.0, 25.0, 1188.0)
 >>> round(energy_estimate(operations, 784, 100)["snn_to_ann_ratio"], 3)
 0.552
+>>> neuron_updates(100)["total"]  # 2 x 100 neurons x 1000 steps of 0.5 ms, one slot
+200000.0
 
 References
 ----------
 .. [1] Horowitz, M. (2014). Computing's energy problem (and what we can do about it).
    IEEE International Solid-State Circuits Conference (ISSCC), 10-14.
    doi:10.1109/ISSCC.2014.6757323
-.. [2] Diehl, P. U. & Cook, M. (2015). Unsupervised learning of digit recognition
+.. [2] Lemaire, E., Cordone, L., Castagnetti, A., Novac, P.-E., Courtois, J. &
+   Miramond, B. (2022). An analytical estimation of spiking neural networks energy
+   efficiency. ICONIP 2022; arXiv:2210.13107.
+.. [3] Diehl, P. U. & Cook, M. (2015). Unsupervised learning of digit recognition
    using spike-timing-dependent plasticity. Frontiers in Computational Neuroscience
    9:99.
 """
@@ -56,12 +70,18 @@ import numpy as np
 __all__ = [
     "E_AC_JOULES",
     "E_MAC_JOULES",
+    "E_NEURON_UPDATE_JOULES",
+    "COMPARISON_ASSUMPTIONS",
     "LAYERS",
     "PROJECTIONS",
     "MNIST_MEAN_PIXEL",
+    "comparison_assumptions",
     "fan_out",
     "stack_layer_spikes",
     "synaptic_operations",
+    "neuron_updates",
+    "nonzero_pixels",
+    "dense_operations",
     "memory_bytes",
     "energy_estimate",
     "efficiency_report",
@@ -72,6 +92,39 @@ __all__ = [
 E_AC_JOULES = 0.9e-12
 #: Energy of one 32-bit floating-point multiplication plus addition at 45 nm, in joules.
 E_MAC_JOULES = 4.6e-12
+#: Energy charged for one update of one neuron's state in one time step, in joules: one
+#: multiply-accumulate, the leak ``v <- a v + b`` (Horowitz 2014 figures, as for
+#: `E_MAC_JOULES`).  Analytical SNN energy models charge every neuron's membrane update
+#: at every time step (Lemaire et al. 2022); one MAC is the least such an update takes.
+E_NEURON_UPDATE_JOULES = E_MAC_JOULES
+
+#: What the comparison of the spiking network with a dense layer assumes, in one place.
+#: `efficiency_report` copies it into every report under ``"assumptions"``.
+COMPARISON_ASSUMPTIONS = (
+    "Arithmetic energy only, by default that of 32-bit floating point at 45 nm (Horowitz "
+    "2014): an accumulate (AC) 0.9 pJ, a multiply-accumulate (MAC) 4.6 pJ; the figures "
+    "used are under comparison/energy_per_operation_joules. Memory access, data "
+    "movement, control and spike routing are left out on both sides; on real hardware "
+    "memory access dominates.",
+    "A synaptic operation (one spike delivered to one synapse) is one AC. The cost is "
+    "that of inference: no weight or trace updates are charged.",
+    "Every excitatory and inhibitory neuron is updated once per time step for the whole of "
+    "every slot an image takes (presentation and rest, retries included), and each update "
+    "is charged one MAC (the leak v <- a v + b). This is a floor: the conductance-based "
+    "neurons also decay ge and gi (and theta), add the conductance terms and compare with "
+    "a threshold. An event-driven implementation could skip updates of resting neurons.",
+    "When the retries of the images are not given, each image is taken to need one slot, "
+    "which undercounts the neuron updates of retried images.",
+    "Generating the input spikes is not charged, as the dense layer is not charged for "
+    "reading its pixels; neither side is charged for its readout (the label vote).",
+    "The dense layer is one fully connected layer of the same shape (n_input x n_neurons) "
+    "applied once per image, without activation or bias costs. It is charged two ways: "
+    "all n_input x n_neurons MACs (what a dense processor does), and only the MACs of "
+    "non-zero pixels (a layer that skips zero inputs, as the spiking network skips silent "
+    "pixels; finding the non-zero pixels is not charged).",
+    "Early-exit operation counts are estimates: the synaptic operations of a presentation "
+    "are taken to be spread evenly over its time and scaled by the fraction of it shown.",
+)
 
 #: Layers whose spikes are counted, as in `BlockResult.layer_spikes`.
 LAYERS = ("input", "exc", "inh")
@@ -119,6 +172,18 @@ def _positive_int(value, name, minimum=1) -> int:
     if isinstance(value, bool) or int(value) != value or value < minimum:
         raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
     return int(value)
+
+
+def comparison_assumptions() -> list:
+    """Return the assumptions of the spiking-versus-dense comparison, as a list of sentences.
+
+    Returns
+    -------
+    list of str
+        A copy of `COMPARISON_ASSUMPTIONS` (a list, so that a report read back from JSON
+        equals the report written).
+    """
+    return list(COMPARISON_ASSUMPTIONS)
 
 
 def fan_out(n_neurons) -> dict:
@@ -236,6 +301,133 @@ def synaptic_operations(layer_spikes, n_input, n_neurons, *, per_image=False) ->
     out["events_per_input_synapse"] = out["input_exc"] / (n_input * fan["input_exc"])
     if per_image:
         out["per_image"] = by_image
+    return out
+
+
+def _steps_per_slot(params) -> int:
+    """Return the time steps of one presentation slot (presentation and rest)."""
+    if params is None:
+        from .config import NetworkParams
+
+        params = NetworkParams()
+    pres = params.presentation
+    return int(round(_seconds(pres.slot_duration) / _seconds(pres.dt)))
+
+
+def neuron_updates(n_neurons, *, params=None, retries=None) -> dict:
+    """Return the neuron-state updates per image of the excitatory and inhibitory layers.
+
+    The simulation advances every neuron once per time step whether it spikes or not, so
+    an image costs ``n_neurons x steps per slot x slots`` updates in each layer, where a
+    slot is a presentation and its rest and an image takes ``1 + retries`` slots.
+
+    Parameters
+    ----------
+    n_neurons : int
+        Excitatory (and inhibitory) neurons.
+    params : NetworkParams, optional
+        Supplies the slot duration and the time step; the paper's by default (500 ms at
+        0.5 ms, 1000 steps).
+    retries : array_like of int, shape (n_images,), optional
+        Retries of each image (`stdp_learn.simulation.BlockResult.retries`, or the
+        ``retries`` of a training log).  By default every image takes one slot, which
+        undercounts retried images.
+
+    Returns
+    -------
+    dict
+        ``"exc"``, ``"inh"`` and ``"total"``: mean updates per image (float);
+        ``"steps_per_slot"`` (int), ``"mean_slots_per_image"`` (float) and
+        ``"retries_given"`` (bool: False when one slot per image was assumed).
+
+    Examples
+    --------
+    >>> updates = neuron_updates(4, retries=[0, 1])  # 1.5 slots of 1000 steps on average
+    >>> updates["exc"], updates["total"]
+    (6000.0, 12000.0)
+    """
+    n_neurons = _positive_int(n_neurons, "n_neurons")
+    steps = _steps_per_slot(params)
+    if retries is None:
+        mean_slots = 1.0
+    else:
+        retries = np.asarray(retries, dtype=float).ravel()
+        if retries.size == 0:
+            raise ValueError("retries holds no images")
+        if (not np.all(np.isfinite(retries)) or np.any(retries < 0)
+                or np.any(retries != np.round(retries))):
+            raise ValueError("retries must be whole numbers >= 0, one per image")
+        mean_slots = float(np.mean(retries + 1))
+    per_layer = float(n_neurons * steps * mean_slots)
+    return {
+        "exc": per_layer,
+        "inh": per_layer,
+        "total": 2 * per_layer,
+        "steps_per_slot": steps,
+        "mean_slots_per_image": mean_slots,
+        "retries_given": retries is not None,
+    }
+
+
+def nonzero_pixels(images) -> np.ndarray:
+    """Return the number of non-zero pixels of each image.
+
+    Parameters
+    ----------
+    images : array_like, shape (n_images, ...)
+        Images, one per row (any pixel shape).
+
+    Returns
+    -------
+    ndarray of int64, shape (n_images,)
+
+    Examples
+    --------
+    >>> nonzero_pixels([[0, 3, 0, 255], [0, 0, 0, 0]]).tolist()
+    [2, 0]
+    """
+    images = np.asarray(images)
+    if images.ndim < 2:
+        raise ValueError(f"images must hold one image per row, got shape {images.shape}")
+    return np.count_nonzero(images.reshape(images.shape[0], -1), axis=1).astype(np.int64)
+
+
+def dense_operations(n_input, n_neurons, nonzero_pixels_per_image=None) -> dict:
+    """Return the multiply-accumulates per image of a dense layer of the same shape.
+
+    Parameters
+    ----------
+    n_input, n_neurons : int
+        Input pixels and output neurons of the layer.
+    nonzero_pixels_per_image : float or array_like, optional
+        Non-zero pixels of each image (see `nonzero_pixels`), or their mean.  A layer
+        that skips zero inputs does ``nonzero x n_neurons`` MACs.
+
+    Returns
+    -------
+    dict
+        ``"all_pixels"``: ``n_input x n_neurons`` (int).  ``"nonzero_pixels"``: mean
+        ``nonzero x n_neurons`` (float), None without `nonzero_pixels_per_image`.
+        ``"mean_nonzero_pixels"``: float or None.
+
+    Examples
+    --------
+    >>> dense_operations(784, 100, nonzero_pixels_per_image=[150, 160])
+    {'all_pixels': 78400, 'nonzero_pixels': 15500.0, 'mean_nonzero_pixels': 155.0}
+    """
+    n_input = _positive_int(n_input, "n_input")
+    n_neurons = _positive_int(n_neurons, "n_neurons")
+    out = {"all_pixels": n_input * n_neurons, "nonzero_pixels": None, "mean_nonzero_pixels": None}
+    if nonzero_pixels_per_image is not None:
+        nonzero = np.asarray(nonzero_pixels_per_image, dtype=float).ravel()
+        if nonzero.size == 0:
+            raise ValueError("nonzero_pixels_per_image holds no images")
+        if (not np.all(np.isfinite(nonzero)) or np.any(nonzero < 0)
+                or np.any(nonzero > n_input)):
+            raise ValueError(f"nonzero_pixels_per_image must lie in [0, n_input={n_input}]")
+        mean_nonzero = float(nonzero.mean())
+        out["nonzero_pixels"] = mean_nonzero * n_neurons
+        out["mean_nonzero_pixels"] = mean_nonzero
     return out
 
 
@@ -482,9 +674,25 @@ def energy_estimate(synops_per_image, n_input, n_neurons, e_ac=E_AC_JOULES,
     }
 
 
+def _per_image(values, name, n_images):
+    """Return a per-image argument as a float array: one value, or one per image."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim > 1 or (values.ndim == 1 and values.size != n_images):
+        raise ValueError(f"{name} must be one number or one per image ({n_images}), "
+                         f"got shape {values.shape}")
+    return values.ravel()
+
+
 def efficiency_report(layer_spikes, n_input, n_neurons, *, params=None, rule=None,
-                      n_slots=None, e_ac=E_AC_JOULES, e_mac=E_MAC_JOULES) -> dict:
-    """Return spikes, synaptic operations, energy and memory per image, JSON-safe.
+                      n_slots=None, retries=None, nonzero_pixels_per_image=None,
+                      e_ac=E_AC_JOULES, e_mac=E_MAC_JOULES,
+                      e_neuron_update=E_NEURON_UPDATE_JOULES) -> dict:
+    """Return spikes, operations, energy and memory per image, and the comparison, JSON-safe.
+
+    The spiking network's cost has two lines, synaptic operations and neuron updates; it
+    is compared with a dense layer of the same shape charged all its MACs and, when the
+    non-zero pixels are given, only those of non-zero pixels.  The assumptions are in
+    the report (`COMPARISON_ASSUMPTIONS`).
 
     Parameters
     ----------
@@ -496,9 +704,19 @@ def efficiency_report(layer_spikes, n_input, n_neurons, *, params=None, rule=Non
     params, rule, n_slots
         As for `memory_bytes`; the measured mean input spikes per image set the
         estimate of the spikes in flight (an overestimate when images were retried,
-        since retried images spread their spikes over more slots).
+        since retried images spread their spikes over more slots).  `params` also sets
+        the time steps per slot of `neuron_updates`.
+    retries : array_like of int, shape (n_images,), optional
+        Retries of each image, for `neuron_updates`; without them every image is taken
+        to need one slot (``"retries_given"`` is then False).
+    nonzero_pixels_per_image : float or array_like of shape (n_images,), optional
+        Non-zero pixels of each image (`nonzero_pixels` of the images shown), or their
+        mean.  Without them the comparison with a dense layer that skips zero pixels is
+        left out, and ``"dense_nonzero_pixels"`` is None.
     e_ac, e_mac : float or Quantity
         As for `energy_estimate`.
+    e_neuron_update : float or Quantity
+        Energy of one neuron update, `E_NEURON_UPDATE_JOULES` (one MAC) by default.
 
     Returns
     -------
@@ -506,31 +724,92 @@ def efficiency_report(layer_spikes, n_input, n_neurons, *, params=None, rule=Non
         ``"n_input"``, ``"n_neurons"``, ``"n_images"``; ``"spikes_per_image"``: mean
         spikes of each layer;
         ``"synaptic_operations_per_image"``: `synaptic_operations` without the count
-        of images; ``"energy"``: `energy_estimate` of the total; ``"memory_bytes"``:
-        `memory_bytes`.
+        of images; ``"neuron_updates_per_image"``: `neuron_updates`; ``"energy"``:
+        `energy_estimate` of the synaptic operations alone against every MAC of the
+        dense layer; ``"comparison"``: both sides' operations and energy (below);
+        ``"memory_bytes"``: `memory_bytes`; ``"assumptions"``: `comparison_assumptions`.
+
+        ``"comparison"`` holds ``"energy_per_operation_joules"`` (``"accumulate"``,
+        ``"multiply_accumulate"``, ``"neuron_update"``); ``"spiking"``: ``"synops"``,
+        ``"neuron_updates"``, ``"synops_joules"``, ``"neuron_update_joules"`` and their
+        sum ``"joules"``; ``"dense_all_pixels"`` and ``"dense_nonzero_pixels"`` (None
+        when left out): ``"macs"``, ``"joules"``, ``"spiking_to_dense_ratio"`` (both
+        lines of the spiking network over the dense layer: below 1 the spiking network
+        spends less) and ``"synops_to_dense_ratio"`` (synaptic operations alone), the
+        latter also ``"mean_nonzero_pixels"`` and ``"input_spikes_per_nonzero_pixel"``;
+        ``"left_out"``: a sentence for each comparison not made.
 
     Examples
     --------
     >>> import json
-    >>> report = efficiency_report({"input": [2000], "exc": [20], "inh": [10]}, 784, 100)
+    >>> report = efficiency_report({"input": [2000], "exc": [20], "inh": [10]}, 784, 100,
+    ...                            retries=[1], nonzero_pixels_per_image=[150])
     >>> report["synaptic_operations_per_image"]["total"]
     201010.0
+    >>> report["neuron_updates_per_image"]["total"]  # 2 x 100 neurons x 2 slots x 1000 steps
+    400000.0
+    >>> report["comparison"]["dense_nonzero_pixels"]["macs"]
+    15000.0
     >>> _ = json.dumps(report)
     """
     spikes = _as_layer_spikes(layer_spikes)
     operations = synaptic_operations(spikes, n_input, n_neurons)
     n_images = operations.pop("n_images")
     mean_spikes = {layer: float(values.mean()) for layer, values in spikes.items()}
+    if retries is not None:
+        retries = _per_image(retries, "retries", n_images)
+    if nonzero_pixels_per_image is not None:
+        nonzero_pixels_per_image = _per_image(nonzero_pixels_per_image,
+                                              "nonzero_pixels_per_image", n_images)
+    updates = neuron_updates(n_neurons, params=params, retries=retries)
+    dense = dense_operations(n_input, n_neurons, nonzero_pixels_per_image)
+    e_ac, e_mac = _joules(e_ac, "e_ac"), _joules(e_mac, "e_mac")
+    e_update = _joules(e_neuron_update, "e_neuron_update")
+
+    synops_joules = operations["total"] * e_ac
+    update_joules = updates["total"] * e_update
+    spiking_joules = synops_joules + update_joules
+
+    def against_dense(macs):
+        joules = macs * e_mac
+        # a layer that skips every pixel of a blank image spends nothing
+        ratio = (lambda spent: spent / joules if joules else float("inf"))
+        return {"macs": macs, "joules": joules, "spiking_to_dense_ratio": ratio(spiking_joules),
+                "synops_to_dense_ratio": ratio(synops_joules)}
+
+    comparison = {
+        "energy_per_operation_joules": {"accumulate": e_ac, "multiply_accumulate": e_mac,
+                                        "neuron_update": e_update},
+        "spiking": {"synops": operations["total"], "neuron_updates": updates["total"],
+                    "synops_joules": synops_joules, "neuron_update_joules": update_joules,
+                    "joules": spiking_joules},
+        "dense_all_pixels": against_dense(dense["all_pixels"]),
+        "dense_nonzero_pixels": None,
+        "left_out": [],
+    }
+    if dense["nonzero_pixels"] is None:
+        comparison["left_out"].append(
+            "dense_nonzero_pixels: the non-zero pixels per image were not given")
+    else:
+        nonzero = against_dense(dense["nonzero_pixels"])
+        nonzero["mean_nonzero_pixels"] = dense["mean_nonzero_pixels"]
+        nonzero["input_spikes_per_nonzero_pixel"] = (
+            mean_spikes["input"] / dense["mean_nonzero_pixels"]
+            if dense["mean_nonzero_pixels"] else float("inf"))
+        comparison["dense_nonzero_pixels"] = nonzero
     return {
         "n_input": int(n_input),
         "n_neurons": int(n_neurons),
         "n_images": n_images,
         "spikes_per_image": mean_spikes,
         "synaptic_operations_per_image": operations,
+        "neuron_updates_per_image": updates,
         "energy": energy_estimate(operations, n_input, n_neurons, e_ac, e_mac),
+        "comparison": comparison,
         "memory_bytes": memory_bytes(n_input, n_neurons, params=params, rule=rule,
                                      n_slots=n_slots,
                                      input_spikes_per_image=mean_spikes["input"]),
+        "assumptions": comparison_assumptions(),
     }
 
 
@@ -547,24 +826,51 @@ def _si(value, unit) -> str:
 def summary_line(report) -> str:
     """Return one line that sums up an `efficiency_report`, for a command line.
 
+    The spiking network's two lines (synaptic operations, neuron updates) come first,
+    then the dense layer charged all its MACs and, when known, only those of non-zero
+    pixels, each with the ratio of the spiking network's energy to the dense layer's.
+
     Examples
     --------
-    >>> report = efficiency_report({"input": [2000], "exc": [20], "inh": [10]}, 784, 100)
+    >>> report = efficiency_report({"input": [2000], "exc": [20], "inh": [10]}, 784, 100,
+    ...                            nonzero_pixels_per_image=[150])
     >>> print(summary_line(report))  # doctest: +NORMALIZE_WHITESPACE
-    cost per image: 2.01e+05 SynOps (99.5% input->exc, 2.55 input spikes per pixel),
-    181 nJ at 0.9 pJ/op vs 361 nJ for a dense 784x100 layer at 4.6 pJ/MAC (0.5x);
-    state 5.37 MB (weights 627 kB)
+    cost per image: 2.01e+05 SynOps (99.5% input->exc, 2.55 input spikes per pixel)
+    + 2e+05 neuron updates (2x100 neurons x 1000 steps x 1 slot, retries not given);
+    energy 181 nJ + 920 nJ = 1.1 µJ (0.9 pJ/AC, 4.6 pJ/update);
+    dense 784x100 at 4.6 pJ/MAC: all pixels 361 nJ (spiking/dense 3.05x),
+    150 non-zero pixels 69 nJ (16x); state 5.37 MB (weights 627 kB)
     """
     operations = report["synaptic_operations_per_image"]
-    energy = report["energy"]
     memory = report["memory_bytes"]
+    updates = report["neuron_updates_per_image"]
+    comparison = report["comparison"]
+    per_op = comparison["energy_per_operation_joules"]
+    spiking = comparison["spiking"]
     share = operations["input_exc"] / operations["total"] if operations["total"] else 0.0
+    slots = updates["mean_slots_per_image"]
+    slots_text = (f"{slots:.3g} slot{'' if slots == 1 else 's'}"
+                  + ("" if updates["retries_given"] else ", retries not given"))
+    all_pixels = comparison["dense_all_pixels"]
+    nonzero = comparison["dense_nonzero_pixels"]
+    if nonzero is None:
+        nonzero_text = "non-zero pixels not given"
+    else:
+        nonzero_text = (f"{nonzero['mean_nonzero_pixels']:.3g} non-zero pixels "
+                        f"{_si(nonzero['joules'], 'J')} ({nonzero['spiking_to_dense_ratio']:.3g}x)")
     return (
         f"cost per image: {operations['total']:.3g} SynOps ({100 * share:.1f}% input->exc, "
-        f"{operations['events_per_input_synapse']:.3g} input spikes per pixel), "
-        f"{_si(energy['snn_joules_per_image'], 'J')} at {energy['e_ac_joules'] * 1e12:.2g} pJ/op "
-        f"vs {_si(energy['ann_joules_per_image'], 'J')} for a dense "
-        f"{report['n_input']}x{report['n_neurons']} layer "
-        f"at {energy['e_mac_joules'] * 1e12:.2g} pJ/MAC ({energy['snn_to_ann_ratio']:.2g}x); "
+        f"{operations['events_per_input_synapse']:.3g} input spikes per pixel) "
+        f"+ {updates['total']:.3g} neuron updates (2x{report['n_neurons']} neurons x "
+        f"{updates['steps_per_slot']} steps x {slots_text}); "
+        f"energy {_si(spiking['synops_joules'], 'J')} "
+        f"+ {_si(spiking['neuron_update_joules'], 'J')} = {_si(spiking['joules'], 'J')} "
+        f"({per_op['accumulate'] * 1e12:.2g} pJ/AC, "
+        f"{per_op['neuron_update'] * 1e12:.2g} pJ/update); "
+        f"dense {report['n_input']}x{report['n_neurons']} at "
+        f"{per_op['multiply_accumulate'] * 1e12:.2g} pJ/MAC: all pixels "
+        f"{_si(all_pixels['joules'], 'J')} "
+        f"(spiking/dense {all_pixels['spiking_to_dense_ratio']:.3g}x), "
+        f"{nonzero_text}; "
         f"state {_si(memory['total'], 'B')} (weights {_si(memory['weights'], 'B')})"
     )

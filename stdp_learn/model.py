@@ -9,6 +9,7 @@ Examples
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -40,13 +41,18 @@ class ModelFileError(ValueError):
 
 
 class TrainingInterrupted(Exception):
-    """Training stopped on request (Ctrl-C, SIGTERM); the checkpoint holds the progress."""
+    """A pass stopped on request (Ctrl-C, SIGTERM); the checkpoint holds the progress.
 
-    def __init__(self, checkpoint, images_done):
+    `phase` is the pass that stopped: "training", or a pass after it ("readout",
+    "evaluation"), which a resumed run repeats from its start.
+    """
+
+    def __init__(self, checkpoint, images_done, phase="training"):
         self.checkpoint = checkpoint
         self.images_done = images_done
+        self.phase = phase
         where = f"; progress saved in {checkpoint}" if checkpoint else ""
-        super().__init__(f"training interrupted after {images_done} images{where}")
+        super().__init__(f"{phase} interrupted after {images_done} images{where}")
 
 
 class TrainingDiverged(RuntimeError):
@@ -104,11 +110,14 @@ class TrainingLog:
     spikes: list = field(default_factory=list)
     layer_spikes: dict = field(default_factory=lambda: {"input": [], "exc": [], "inh": []})
     warnings: list = field(default_factory=list)
+    unanswered: int = 0  # images accepted at the retry cap without drawing min_spikes
 
     def record(self, result, seconds):
         """Add one block's `BlockResult`."""
         self.seconds += seconds
         self.images_seen += result.n_consumed
+        if result.unanswered is not None:
+            self.unanswered += int(result.unanswered.sum())
         self.slots += result.slots_used
         self.retries.extend(result.retries.tolist())
         self.spikes.extend(result.counts.sum(axis=1).tolist())
@@ -118,6 +127,7 @@ class TrainingLog:
     def merge(self, other: "TrainingLog"):
         """Append another log (of the images that followed)."""
         self.images_seen += other.images_seen
+        self.unanswered += other.unanswered
         self.slots += other.slots
         self.seconds += other.seconds
         self.retries.extend(other.retries)
@@ -132,6 +142,7 @@ class TrainingLog:
             "log/retries": np.asarray(self.retries, dtype=np.int64),
             "log/spikes": np.asarray(self.spikes, dtype=np.int64),
             "log/totals": np.array([self.images_seen, self.slots, self.seconds]),
+            "log/unanswered": np.array(self.unanswered, dtype=np.int64),
         }
         for layer, values in self.layer_spikes.items():
             arrays[f"log/layer_{layer}"] = np.asarray(values, dtype=np.int64)
@@ -145,6 +156,7 @@ class TrainingLog:
             images_seen=int(images_seen), slots=int(slots), seconds=float(seconds),
             retries=arrays["log/retries"].tolist(), spikes=arrays["log/spikes"].tolist(),
             layer_spikes={layer: arrays[f"log/layer_{layer}"].tolist() for layer in ("input", "exc", "inh")},
+            unanswered=int(arrays["log/unanswered"]) if "log/unanswered" in arrays else 0,
         )
 
     @property
@@ -164,18 +176,56 @@ def _progress_bar(total, desc, enabled):
 
 
 def _flatten(X, n_input=None):
+    """Return images as float rows of pixel values 0-255, refusing what cannot be meant.
+
+    `X` is ``(n_images, height, width)`` or ``(n_images, n_pixels)``; `n_input`, once a
+    model has learned, is the number of pixels it expects.
+    """
     X = np.asarray(X)
+    if X.dtype == bool or not (np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating)):
+        raise ValueError(f"images must hold numbers (pixel values 0-255), got dtype {X.dtype}")
     if X.ndim < 2:
         raise ValueError(f"images must have shape (n_images, ...) with n_images first, got {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError("no images: X holds 0 images")
+    if X.ndim == 2 and n_input is None and X.shape[0] == X.shape[1]:
+        raise ValueError(
+            f"X of shape {X.shape} is ambiguous: one {X.shape[0]}x{X.shape[1]} image, or "
+            f"{X.shape[0]} images of {X.shape[1]} pixels?  Give one image as X[np.newaxis] "
+            "(shape (1, h, w)); give images as rows with a third axis, X.reshape(n, h, w)"
+        )
     flat = X.reshape(X.shape[0], -1)
     if n_input is not None and flat.shape[1] != n_input:
+        hint = (" (one image? give it as X[np.newaxis])"
+                if X.ndim == 2 and X.size == n_input else "")
         raise ValueError(
             f"images have {flat.shape[1]} pixels but the model was trained on {n_input}; "
-            "give images of the training size"
+            f"give images of the training size{hint}"
         )
-    if flat.size and (np.min(flat) < 0 or np.max(flat) > 255 or not np.all(np.isfinite(flat))):
-        raise ValueError("pixel values must lie in 0..255")
+    if not np.all(np.isfinite(flat)):
+        raise ValueError("pixel values must be finite numbers 0-255; X holds NaN or infinity")
+    low, high = float(np.min(flat)), float(np.max(flat))
+    if low < 0 or high > 255:
+        raise ValueError(f"pixel values must lie in 0..255, got values from {low:g} to {high:g}")
+    if np.issubdtype(X.dtype, np.floating) and 0 < high <= 1 and np.any(flat != np.round(flat)):
+        raise ValueError(
+            f"pixel values look scaled to [0, 1] (largest {high:g}); this model takes 0-255 "
+            "(a scaled image would be shown almost black): pass X * 255"
+        )
     return flat.astype(np.float64)
+
+
+def _digest(X, y) -> str:
+    """Return a fingerprint of training images and labels, to resume only on the same ones."""
+    digest = hashlib.blake2b(np.ascontiguousarray(X).tobytes(), digest_size=16)
+    if y is not None:
+        digest.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def _blank_images(X) -> int:
+    """Return how many images have no pixel above 0 (they never make the input fire)."""
+    return int(np.count_nonzero(X.max(axis=1) <= 0))
 
 
 _FORKED_MODEL = None  # the model whose chunks forked workers transform
@@ -184,9 +234,12 @@ _FORKED_MODEL = None  # the model whose chunks forked workers transform
 def _write_npz(path, meta, arrays):
     """Write `meta` (JSON) and `arrays` to `path` atomically: a temporary file, then a rename."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        np.savez_compressed(handle, meta=np.array(json.dumps(meta)), **arrays)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as handle:
+            np.savez_compressed(handle, meta=np.array(json.dumps(meta)), **arrays)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)  # a failed write (a full disk) leaves nothing behind
     return path
 
 
@@ -196,13 +249,14 @@ def _check_finite(path, arrays):
             raise ModelFileError(f"{path}: {name} holds NaN or infinite values; the model is corrupt")
 
 
-def _default_signals():
+def _worker_signals():
     # A forked worker inherits the command line's stop handlers, which only set a flag:
-    # a worker must end on SIGTERM or Ctrl-C like any process.
+    # a worker ends on SIGTERM like any process, and leaves Ctrl-C to its parent, which
+    # decides to stop and ends the workers (a terminal's Ctrl-C reaches the whole group).
     import signal
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _transform_chunk_in_worker(chunk):
@@ -392,7 +446,9 @@ class DiehlCook2015:
         y = self._check_labels(X, y)
         if self.readout is not None and y is None:
             raise ValueError("a model with a readout learns it from labels: give fit() the labels y")
+        self._check_presentable(X)
         self.n_input_ = X.shape[1]
+        self._train_digest = _digest(X, y)
         rng = np.random.default_rng(self._seed_sequence().spawn(1)[0])
         weights = initial_weights(self.n_input_, self.n_neurons, params, rng)
         delays = input_delays(self.n_input_, self.n_neurons, params, rng)
@@ -425,6 +481,9 @@ class DiehlCook2015:
                 f"{checkpoint}: training was on {model._n_train_images} images, got {X.shape[0]}; "
                 "resume with the same training images"
             )
+        if model._train_digest is not None and model._train_digest != _digest(X, y):
+            raise ModelFileError(f"{checkpoint}: these are not the images (or labels) training "
+                                 "began with; resume with the same training images")
         return model._continue_fit(X, y, callback, checkpoint, checkpoint_interval, stop_requested)
 
     @staticmethod
@@ -433,10 +492,29 @@ class DiehlCook2015:
             return None
         y = np.asarray(y)
         if y.shape != (X.shape[0],):
-            raise ValueError(f"y must have shape ({X.shape[0]},), got {y.shape}")
+            raise ValueError(f"y must have shape ({X.shape[0]},), one label per image, got {y.shape}")
+        if y.dtype == bool:
+            raise ValueError("labels must be whole numbers 0..9, got booleans")
+        if np.issubdtype(y.dtype, np.floating):
+            if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+                raise ValueError("labels must be whole numbers 0..9; y holds NaN or fractions")
+            y = y.astype(np.int64)
+        elif not np.issubdtype(y.dtype, np.integer):
+            raise ValueError(f"labels must be whole numbers 0..9, got dtype {y.dtype}")
         if y.size and (y.min() < 0 or y.max() > 9):
             raise ValueError(f"labels must lie in 0..9, got values from {y.min()} to {y.max()}")
         return y
+
+    def _check_presentable(self, X):
+        """Refuse blank images where the retry has no cap: they would be shown forever."""
+        params, _ = self._validated()
+        if params.presentation.max_retries is None and params.presentation.min_spikes > 0:
+            blank = _blank_images(X)
+            if blank:
+                raise ValueError(
+                    f"{blank} blank images (every pixel 0) would be shown again forever with "
+                    "max_retries=None; remove them or set PresentationParams(max_retries=...)"
+                )
 
     def _continue_fit(self, X, y, callback, checkpoint, checkpoint_interval, stop_requested):
         simulator = self._simulator(self.n_input_)
@@ -459,7 +537,12 @@ class DiehlCook2015:
                         seed=self._block_seed(0, self.blocks_done_),
                         labels=None if self.readout is None else y[order % X.shape[0]],
                     )
-                except (RuntimeError, KeyboardInterrupt):
+                except KeyboardInterrupt:
+                    # Ctrl-C in Python (Jupyter's interrupt): the block is dropped, and fit
+                    # raises rather than return a model that differs from a whole run
+                    raise TrainingInterrupted(self._save_checkpoint(checkpoint),
+                                              self.images_done_) from None
+                except RuntimeError:
                     if stop_requested is not None and stop_requested():
                         # the block was killed with the process group: drop it
                         raise TrainingInterrupted(self._save_checkpoint(checkpoint),
@@ -523,6 +606,11 @@ class DiehlCook2015:
                     f"{name} became NaN or infinite after {self.images_done_} images; "
                     "check the parameters (time step, learning rates)"
                 )
+        unanswered = 0 if result.unanswered is None else int(result.unanswered.sum())
+        if unanswered:
+            self._warn(f"block {self.blocks_done_}: {unanswered} images drew fewer than "
+                       f"{self._min_spikes()} spikes even after the last retry (blank or nearly "
+                       "blank); they were accepted unanswered (training_log_.unanswered)")
         if result.n_consumed == 0:
             message = (f"block {self.blocks_done_}: no image drew {self._min_spikes()} spikes in "
                        f"{self.block_size} presentations; the excitatory layer is nearly silent")
@@ -534,10 +622,13 @@ class DiehlCook2015:
                        "images; the network no longer selects")
         else:
             return
+        self._warn(message)
+
+    def _warn(self, message):
         self.training_log_.warnings.append(message)
         import warnings
 
-        warnings.warn(message, RuntimeWarning, stacklevel=3)
+        warnings.warn(message, RuntimeWarning, stacklevel=4)
 
     def _min_spikes(self):
         params, _ = self._validated()
@@ -566,13 +657,14 @@ class DiehlCook2015:
             counts = self.transform(X[seen % X.shape[0]])
         self.assign_labels(counts, y[seen % X.shape[0]])
 
-    def fit_readout(self, X, y, *, epochs=1):
+    def fit_readout(self, X, y, *, epochs=1, stop_requested=None):
         """Train the reward readout on the learned features, frozen; return self.
 
         The images are shown as in a test pass (no STDP, no threshold growth, no weight
         normalisation of the features) while the readout learns from the labels `y`: it
         learns on the responses it will be tested on, not on features that are still
-        changing.  `epochs` passes over the images.
+        changing.  `epochs` passes over the images.  A stop request (`stop_requested`
+        returns True) or Ctrl-C raises `TrainingInterrupted` and leaves the model as it was.
         """
         self._check_fitted()
         if self.readout is None:
@@ -587,16 +679,20 @@ class DiehlCook2015:
         simulator = self._simulator(self.n_input_)
         state = self.state_.copy()
         bar = _progress_bar(X.shape[0] * epochs, "readout", self.progress)
-        for _ in range(epochs):
-            phase = _READOUT_PHASE + self.readout_passes_
-            for state, result, _ in self._frozen_pass(simulator, state, X, phase, y):
-                if bar is not None:
-                    bar.update(result.n_consumed)
-            self.readout_passes_ += 1
-        if bar is not None:
-            bar.close()
+        try:
+            for epoch in range(epochs):
+                phase = _READOUT_PHASE + self.readout_passes_ + epoch
+                passes = self._frozen_pass(simulator, state, X, phase, y,
+                                           stop_requested=stop_requested, phase_name="readout")
+                for state, result, _ in passes:
+                    if bar is not None:
+                        bar.update(result.n_consumed)
+        finally:
+            if bar is not None:
+                bar.close()
         state.schedule = NetworkState({}).schedule
         self.state_ = state
+        self.readout_passes_ += epochs
         return self
 
     @property
@@ -652,61 +748,91 @@ class DiehlCook2015:
         responses = self.responses(X, n_jobs)
         return (responses.counts, responses.log) if return_log else responses.counts
 
-    def responses(self, X, n_jobs=None) -> Responses:
+    def responses(self, X, n_jobs=None, *, stop_requested=None) -> Responses:
         """Show `X` with learning off; return the spikes of every layer as `Responses`.
 
         The images are cut into chunks of `chunk_size` (2,000) images; each chunk starts
         from the learned state with random streams of its own, so the result does not
         depend on how many processes share the work.  With the compiled device the
         weights are frozen and the chunks independent, so `n_jobs` processes (default:
-        one per core) run them side by side.
+        one per core) run them side by side.  `stop_requested` (a callable) is polled
+        between blocks; when it returns True, or on Ctrl-C, the pass stops and
+        `TrainingInterrupted` is raised.
         """
         self._check_fitted()
         X = _flatten(X, self.n_input_)
+        self._check_presentable(X)
         simulator = self._simulator(self.n_input_)
         starts = list(range(0, X.shape[0], self.chunk_size))
         chunks = [(index, X[start: start + self.chunk_size]) for index, start in enumerate(starts)]
         n_jobs = os.cpu_count() if n_jobs is None else int(n_jobs)
         bar = _progress_bar(X.shape[0], "test", self.progress)
-        results = []
-        if n_jobs > 1 and len(chunks) > 1 and simulator.device_name == "cpp_standalone":
-            simulator.prepare_parallel(self.state_)
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+        try:
+            if n_jobs > 1 and len(chunks) > 1 and simulator.device_name == "cpp_standalone":
+                results = self._parallel_chunks(simulator, chunks, n_jobs, bar, stop_requested)
+            else:
+                results = []
+                for chunk in chunks:
+                    results.append(self._transform_chunk(chunk, stop_requested))
+                    if bar is not None:
+                        bar.update(results[-1].counts.shape[0])
+        finally:
+            if bar is not None:
+                bar.close()
+        return Responses.concatenate(results, self.n_neurons, self._n_outputs())
 
-            # fork: the workers inherit the compiled device and rerun its program.  A
-            # worker that dies breaks the pool with an error instead of leaving its
-            # chunk unanswered.
-            context = multiprocessing.get_context("fork")
-            global _FORKED_MODEL
-            _FORKED_MODEL = self
-            with ProcessPoolExecutor(min(n_jobs, len(chunks)), mp_context=context,
-                                     initializer=_default_signals) as pool:
-                for result in pool.map(_transform_chunk_in_worker, chunks):
-                    results.append(result)
+    def _parallel_chunks(self, simulator, chunks, n_jobs, bar, stop_requested):
+        """Run `chunks` in forked processes; stop them all when a stop is requested."""
+        import multiprocessing
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+        simulator.prepare_parallel(self.state_)
+        # fork: the workers inherit the compiled device and rerun its program.  A worker
+        # that dies breaks the pool with an error instead of leaving its chunk unanswered.
+        global _FORKED_MODEL
+        _FORKED_MODEL = self
+        pool = ProcessPoolExecutor(min(n_jobs, len(chunks)), mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_worker_signals)
+        futures = [pool.submit(_transform_chunk_in_worker, chunk) for chunk in chunks]
+        pending, done_images = set(futures), 0
+        try:
+            while pending:
+                finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                if stop_requested is not None and stop_requested():
+                    raise TrainingInterrupted(None, done_images, "evaluation")
+                for future in finished:
+                    result = future.result()  # a worker's error, raised here
+                    done_images += result.counts.shape[0]
                     if bar is not None:
                         bar.update(result.counts.shape[0])
+            return [future.result() for future in futures]
+        except KeyboardInterrupt:
+            raise TrainingInterrupted(None, done_images, "evaluation") from None
+        except Exception:
+            if stop_requested is not None and stop_requested():
+                # the workers' programs were stopped with the process group
+                raise TrainingInterrupted(None, done_images, "evaluation") from None
+            raise
+        finally:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                if pending and process.is_alive():
+                    process.terminate()  # an unfinished pass is thrown away whole
+            pool.shutdown(wait=True, cancel_futures=True)
             simulator.finish_parallel()
-        else:
-            for chunk in chunks:
-                results.append(self._transform_chunk(chunk))
-                if bar is not None:
-                    bar.update(results[-1].counts.shape[0])
-        if bar is not None:
-            bar.close()
-        return Responses.concatenate(results, self.n_neurons, self._n_outputs())
 
     def _n_outputs(self):
         return None if self.readout is None else self.readout.n_outputs
 
     chunk_size = 2000
 
-    def _transform_chunk(self, chunk):
+    def _transform_chunk(self, chunk, stop_requested=None):
         index, X = chunk
         simulator = self._simulator(self.n_input_)
         simulator.use_results_directory(f"results_{os.getpid()}")
         blocks = []
-        for _, result, seconds in self._frozen_pass(simulator, self.state_.copy(), X, 1 + index):
+        passes = self._frozen_pass(simulator, self.state_.copy(), X, 1 + index,
+                                   stop_requested=stop_requested, phase_name="evaluation")
+        for _, result, seconds in passes:
             log = TrainingLog()
             log.record(result, seconds)
             readout_counts = (None if self.readout is None
@@ -714,20 +840,31 @@ class DiehlCook2015:
             blocks.append(Responses(result.counts, readout_counts, log, result.spikes))
         return Responses.concatenate(blocks, self.n_neurons, self._n_outputs())
 
-    def _frozen_pass(self, simulator, state, X, phase, y=None):
+    def _frozen_pass(self, simulator, state, X, phase, y=None, *, stop_requested=None,
+                     phase_name="evaluation"):
         """Show `X` block by block with the features frozen, from `state` at rest.
 
         Yields (state after the block, `BlockResult`, seconds) per block.  With labels `y`
-        the readout learns from them; without, nothing learns.
+        the readout learns from them; without, nothing learns.  A stop request (polled
+        between blocks) or Ctrl-C raises `TrainingInterrupted` naming `phase_name`.
         """
         state.schedule = NetworkState({}).schedule
         done, block = 0, 0
         while done < X.shape[0]:
+            if stop_requested is not None and stop_requested():
+                raise TrainingInterrupted(None, done, phase_name)
             started = time.perf_counter()
             stop = done + self.block_size
-            state, result = simulator.run_block(
-                state, X[done:stop], plastic=False, extensions_plastic=y is not None,
-                labels=None if y is None else y[done:stop], seed=self._block_seed(phase, block))
+            try:
+                state, result = simulator.run_block(
+                    state, X[done:stop], plastic=False, extensions_plastic=y is not None,
+                    labels=None if y is None else y[done:stop], seed=self._block_seed(phase, block))
+            except KeyboardInterrupt:
+                raise TrainingInterrupted(None, done, phase_name) from None
+            except RuntimeError:
+                if stop_requested is not None and stop_requested():
+                    raise TrainingInterrupted(None, done, phase_name) from None
+                raise
             yield state, result, time.perf_counter() - started
             done += result.n_consumed
             block += 1
@@ -740,6 +877,13 @@ class DiehlCook2015:
         often it answered each class) or "rstdp" (the class whose readout outputs fired
         most; needs a `readout`).
         """
+        if method not in _PREDICTORS:
+            raise ValueError(f"method must be one of {_PREDICTORS}, got {method!r}")
+        if method == "rstdp" and self.readout is None:
+            raise ValueError("method 'rstdp' needs a model built with a readout "
+                             "(DiehlCook2015(readout=RewardReadout()))")
+        self._check_fitted(labels=method != "rstdp")
+        X = _flatten(X, self.n_input_)
         return self.predict_from_responses(self.responses(X), method)
 
     def predict_from_responses(self, responses, method="all_activity"):
@@ -767,7 +911,10 @@ class DiehlCook2015:
 
     def score(self, X, y, method="all_activity"):
         """Return the fraction of images of `X` classified as `y`."""
-        return accuracy(np.asarray(y), self.predict(X, method))
+        y = self._check_labels(_flatten(X, getattr(self, "n_input_", None)), y)
+        if y is None:
+            raise ValueError("score needs the labels y of the images")
+        return accuracy(y, self.predict(X, method))
 
     # -- files --------------------------------------------------------------------------
     def _load_compact(self, path, meta, arrays):
@@ -876,6 +1023,7 @@ class DiehlCook2015:
             "blocks_done": int(getattr(self, "blocks_done_", 0)),
             "epochs": int(getattr(self, "epochs_", 1)),
             "n_train_images": int(getattr(self, "_n_train_images", 0)),
+            "train_digest": getattr(self, "_train_digest", None),
             "entropy": str(self._seed_sequence().entropy),
             "readout": None if self.readout is None else self.readout.to_dict(),
             "readout_passes": self.readout_passes_,
@@ -937,6 +1085,7 @@ class DiehlCook2015:
         model.blocks_done_ = meta.get("blocks_done", 0)
         model.epochs_ = meta.get("epochs", 1)
         model._n_train_images = meta.get("n_train_images", 0)
+        model._train_digest = meta.get("train_digest")
         model.readout_passes_ = meta.get("readout_passes", 0)
         if model.random_state is None:
             model._entropy = int(meta["entropy"])

@@ -693,7 +693,8 @@ def plot_stdp_window(delta_t, delta_w, ax=None) -> Axes:
 
 # --- cost and single-neuron plots -------------------------------------------------------------
 
-__all__ += ["plot_efficiency_tradeoff", "plot_rate_curve", "plot_synaptic_operations"]
+__all__ += ["plot_early_exit", "plot_efficiency_tradeoff", "plot_rate_curve",
+            "plot_synaptic_operations"]
 
 
 def _fractions(accuracy, name="accuracy") -> np.ndarray:
@@ -704,7 +705,8 @@ def _fractions(accuracy, name="accuracy") -> np.ndarray:
     return accuracy
 
 
-def plot_efficiency_tradeoff(presentation_time_ms, accuracy, synops=None, ax=None) -> Axes:
+def plot_efficiency_tradeoff(presentation_time_ms, accuracy, synops=None, ax=None, *,
+                             estimated=False) -> Axes:
     """Draw accuracy against the cost of an image: its presentation time or its SynOps.
 
     Without `synops` the x axis is the presentation time per image.  With `synops`
@@ -724,6 +726,9 @@ def plot_efficiency_tradeoff(presentation_time_ms, accuracy, synops=None, ax=Non
         ``"total"`` of :func:`stdp_learn.efficiency.synaptic_operations`.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on. A new figure is created when None.
+    estimated : bool
+        The `synops` are estimates, not counts (as those of an early-exit curve): the
+        axis and the legend say so.
 
     Returns
     -------
@@ -752,9 +757,12 @@ def plot_efficiency_tradeoff(presentation_time_ms, accuracy, synops=None, ax=Non
                 f"synops and accuracy differ in length ({x.size} vs {accuracy.size})"
             )
         xlabel = "synaptic operations per image"
+        if estimated:
+            xlabel = "estimated " + xlabel + " (scaled by the time shown)"
     order = np.argsort(x, kind="stable")
     ax = _axes(ax)
-    ax.plot(x[order], 100 * accuracy[order], marker="o")
+    label = "estimated SynOps" if synops is not None and estimated else None
+    ax.plot(x[order], 100 * accuracy[order], marker="o", label=label)
     if synops is not None:
         for x_value, y_value, time_ms in zip(x, 100 * accuracy, times_ms):
             ax.annotate(
@@ -767,7 +775,50 @@ def plot_efficiency_tradeoff(presentation_time_ms, accuracy, synops=None, ax=Non
     ax.set_ylim(0, 100)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("accuracy (%)")
+    if label is not None:
+        ax.legend(loc="lower right")
     return ax
+
+
+def plot_early_exit(curve, ax=None) -> Axes:
+    """Draw an early-exit curve: accuracy against the estimated SynOps of each margin.
+
+    Parameters
+    ----------
+    curve : sequence of dict
+        Points of :func:`stdp_learn.readout.early_exit_curve` (or of the
+        ``"early_exit"`` entry of ``metrics.json``), each with ``accuracy`` and
+        ``mean_presentation_ms``.  With ``estimated_mean_synops`` in every point the x
+        axis is those estimated operations, labelled as estimates; without, the
+        presentation time.  (``mean_synops``, the name in older ``metrics.json`` files,
+        holds the same estimate and is drawn as one.)
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. A new figure is created when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Examples
+    --------
+    >>> curve = [{"margin": 2.0, "accuracy": 0.6, "mean_presentation_ms": 120.0,
+    ...           "estimated_mean_synops": 9.0e4},
+    ...          {"margin": None, "accuracy": 0.7, "mean_presentation_ms": 350.0,
+    ...           "estimated_mean_synops": 2.6e5}]
+    >>> plot_early_exit(curve).get_xlabel()
+    'estimated synaptic operations per image (scaled by the time shown)'
+    """
+    curve = list(curve)
+    times_ms = [point["mean_presentation_ms"] for point in curve]
+    accuracy = [point["accuracy"] for point in curve]
+    synops = None
+    for key in ("estimated_mean_synops", "mean_synops"):
+        if curve and all(key in point for point in curve):
+            synops = [point[key] for point in curve]
+            break
+    return plot_efficiency_tradeoff(times_ms, accuracy, synops=synops, ax=ax,
+                                    estimated=synops is not None)
 
 
 def plot_rate_curve(conductance, rate, theory_rate=None, ax=None, label=None) -> Axes:

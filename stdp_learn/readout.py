@@ -499,15 +499,17 @@ def early_exit_curve(spikes, labels, assignments, *, margins=(1, 2, 3, 4, 6, 8, 
         Seconds of one presentation.
     synops_per_image : array_like, shape (n_images,), optional
         Synaptic operations of each image with its full presentations; the curve then
-        reports them scaled by the fraction of presentation time shown (an estimate:
-        it takes the events of a presentation to be spread evenly over its time).
+        reports them scaled by the fraction of presentation time shown.  That is an
+        estimate, and named one: it takes the events of an image to be spread evenly
+        over its presentation time, while excitatory and inhibitory spikes come in
+        bursts and each retry is shown brighter than the presentation before it.
 
     Returns
     -------
     list of dict
         One per margin: ``margin``, ``accuracy``, ``mean_presentation_ms`` (accepted and
         retried presentations), ``stopped_early`` (fraction of images) and, with
-        `synops_per_image`, ``mean_synops``.
+        `synops_per_image`, ``estimated_mean_synops``.
     """
     labels = np.asarray(labels)
     n_images = labels.size
@@ -526,6 +528,7 @@ def early_exit_curve(spikes, labels, assignments, *, margins=(1, 2, 3, 4, 6, 8, 
             "stopped_early": float(np.mean(decision < presentation_time)) if n_images else 0.0,
         }
         if synops_per_image is not None:
-            point["mean_synops"] = float(np.mean(np.asarray(synops_per_image) * shown / full_time))
+            point["estimated_mean_synops"] = float(
+                np.mean(np.asarray(synops_per_image) * shown / full_time))
         curve.append(point)
     return curve

@@ -25,8 +25,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["RECORD_FILE", "RECORD_SCHEMA", "RunParts", "code_version", "environment",
-           "make_record", "read_record", "write_json_atomic"]
+__all__ = ["RECORD_FILE", "RECORD_SCHEMA", "RunParts", "code_version", "command_line", "environment",
+           "make_record", "peak_memory_mb", "read_record", "script_record", "write_json_atomic"]
 
 RECORD_FILE = "record.json"
 RECORD_SCHEMA = 1
@@ -92,10 +92,10 @@ def environment() -> dict:
     }
 
 
-def command_line(argv=None) -> str:
+def command_line(argv=None, program="python -m stdp_learn.train") -> str:
     """Return the command that started this process, as a user would type it."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    return " ".join(["python -m stdp_learn.train"] + [shlex.quote(a) for a in argv])
+    return " ".join([program] + [shlex.quote(a) for a in argv])
 
 
 class RunParts:
@@ -162,3 +162,38 @@ def make_record(*, parts: RunParts, configuration: dict, seed, split, sizes: dic
         },
         "peak_memory_mb": max(memory + [peak_memory_mb]),
     }
+
+
+def peak_memory_mb() -> float:
+    """Return the peak resident memory of this process or its children (the compiled
+    simulations), in MB."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024  # ru_maxrss is in kB on Linux
+
+
+def script_record(program, argv, model, *, arguments, split, sizes, results,
+                  train_seconds, evaluation_seconds) -> dict:
+    """Return the record of one run of an experiment script (one part, no run folder).
+
+    `program` is how the script is called (``"python experiments/run_variant.py"``),
+    `argv` its arguments; `model` the fitted `DiehlCook2015`.
+    """
+    import tempfile
+
+    parts = RunParts(tempfile.mkdtemp(prefix="record-"))
+    parts.start(command_line(argv, program))
+    parts.finish("finished", wall_seconds=train_seconds + evaluation_seconds,
+                 train_seconds=train_seconds, evaluation_seconds=evaluation_seconds,
+                 peak_memory_mb=peak_memory_mb())
+    parts.path.unlink()
+    parts.path.parent.rmdir()
+    log = model.training_log_
+    return make_record(
+        parts=parts, configuration={"arguments": arguments, "model": model.configuration()},
+        seed=model.random_state, split=split, sizes=sizes, results=results,
+        training={"images_seen": log.images_seen, "seconds": log.seconds,
+                  "images_per_second": log.images_per_second},
+        peak_memory_mb=peak_memory_mb())

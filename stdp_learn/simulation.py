@@ -23,11 +23,14 @@ weights and state through ``device.run(run_args=...)``, without recompiling.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
+import fcntl
 import gc
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -112,6 +115,8 @@ class BlockResult:
         slots (retries included) and whole slots (rest included).
     spikes : SpikeTrains
         The excitatory spikes that `counts` counts, with their times.
+    unanswered : ndarray of bool, shape (n_consumed,)
+        Images accepted at the retry cap with fewer than ``min_spikes`` spikes.
     """
 
     n_consumed: int
@@ -121,6 +126,7 @@ class BlockResult:
     layer_spikes: dict = field(default_factory=dict)
     extensions: dict = field(default_factory=dict)
     spikes: "SpikeTrains | None" = None
+    unanswered: "np.ndarray | None" = None
 
 
 @dataclass
@@ -164,6 +170,52 @@ class SlotRecord:
     valid: np.ndarray         # (n_run,) the slot showed an image (not padding)
     accepted: np.ndarray      # (n_run,) the slot's presentation was accepted
     n_consumed: int
+
+
+#: Bytes per input synapse at peak, measured: 1.4 GB for 784 x 6,400 synapses (the
+#: simulator's state arrays, the block's input files and Brian2's copies of each variable).
+BYTES_PER_SYNAPSE = 300
+
+
+def memory_estimate(n_input, n_neurons, extensions=()) -> int:
+    """Return the bytes a network of this size needs at peak, about (see BYTES_PER_SYNAPSE)."""
+    synapses = int(n_input) * int(n_neurons)
+    return synapses * BYTES_PER_SYNAPSE + 100 * 2**20  # plus the interpreter and Brian2
+
+
+def memory_available() -> int | None:
+    """Return the bytes this process may still use: free memory, a cgroup or ulimit cap."""
+    import resource
+
+    limits = []
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    limits.append(int(line.split()[1]) * 1024)
+    except OSError:
+        pass
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        limits.append(soft)
+    try:
+        text = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if text != "max":
+            limits.append(int(text))
+    except (OSError, ValueError):
+        pass
+    return min(limits) if limits else None
+
+
+def check_memory(n_input, n_neurons, extensions=()):
+    """Raise `ConfigError` before building a network that cannot fit in memory."""
+    needed, available = memory_estimate(n_input, n_neurons, extensions), memory_available()
+    if available is not None and needed > available:
+        raise ConfigError(
+            f"a network of {n_neurons} neurons on {n_input} inputs needs about "
+            f"{needed / 2**30:.1f} GiB, and this process can use {available / 2**30:.1f} GiB; "
+            "use fewer neurons or a machine with more memory"
+        )
 
 
 def compiler_available() -> bool:
@@ -306,10 +358,12 @@ class _Simulator:
             )[:n_consumed].astype(np.int64)
         slots = SlotRecord(image_index, retries, valid, accepted, n_consumed)
         spikes = self._presentation_spikes(image_index, accepted)
+        accepted_counts = counts[accepted]
         result = BlockResult(
             n_consumed=n_consumed,
-            counts=counts[accepted],
+            counts=accepted_counts,
             retries=retries[accepted],
+            unanswered=accepted_counts.sum(axis=1) < pres.min_spikes,
             slots_used=int(valid.sum()),
             layer_spikes=layer_spikes,
             extensions={ext.name: ext.block_result(handle, slots) for ext in self.extensions},
@@ -408,6 +462,21 @@ class _Simulator:
         return values
 
 
+@contextlib.contextmanager
+def brian2_preferences(**values):
+    """Set Brian2 preferences (``core__stop_on_keyboard_interrupt=False`` for
+    ``core.stop_on_keyboard_interrupt``) for the duration of a block, then restore them."""
+    names = {key.replace("__", "."): value for key, value in values.items()}
+    previous = {name: brian2.prefs[name] for name in names}
+    for name, value in names.items():
+        brian2.prefs[name] = value
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            brian2.prefs[name] = value
+
+
 class RuntimeSimulator(_Simulator):
     """Run blocks in Brian2's runtime mode (numpy code generation, Python per time step)."""
 
@@ -444,7 +513,9 @@ class RuntimeSimulator(_Simulator):
             variable = handle[group_name].variables[name]
             variable.set_value(np.asarray(value, dtype=variable.dtype))
         brian2.seed(seed)
-        handle.network.run(self.n_slots * self.params.presentation.slot_duration, namespace={})
+        # Brian2 would end the run early on Ctrl-C and return as if the block were whole
+        with brian2_preferences(core__stop_on_keyboard_interrupt=False):
+            handle.network.run(self.n_slots * self.params.presentation.slot_duration, namespace={})
 
 
 #: Spike queues of the compiled device: "sorted" (stdp_learn/cpp/spikequeue.h: a spike's
@@ -477,12 +548,66 @@ def _spike_queue(device, kind):
         del device.copy_source_files
 
 
+@contextlib.contextmanager
+def _exclusive(lock_path):
+    """Hold an exclusive lock on `lock_path` (other processes wait; released if we die)."""
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_WORK_PREFIX = "work-"
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_work_folders(build_dir):
+    """Remove the work folders of processes that ended without removing their own."""
+    for folder in build_dir.glob(_WORK_PREFIX + "*"):
+        try:
+            pid = int(folder.name[len(_WORK_PREFIX):].split("-")[0])
+        except ValueError:
+            continue
+        if not _process_alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _make_work_folder(build_dir) -> Path:
+    """Return a new folder holding this process's copy of the compiled program.
+
+    The shared build folder is only read once built: each process runs its own copy of
+    ``main`` and of the static arrays, and Brian2 writes a block's input files
+    (``static_arrays/init_*``) and its results into this folder, so runs of the same
+    network in other processes never see them.
+    """
+    work = build_dir / f"{_WORK_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+    (work / "results").mkdir(parents=True)
+    shutil.copy2(build_dir / "main", work / "main")
+    shutil.copytree(build_dir / "static_arrays", work / "static_arrays",
+                    ignore=shutil.ignore_patterns("init_*", "*.lock"))
+    atexit.register(shutil.rmtree, work, True)
+    return work
+
+
 class StandaloneSimulator(_Simulator):
     """Run blocks as a compiled C++ program (Brian2's cpp_standalone device).
 
     The program is generated and compiled once per network structure into a cache folder
-    keyed by everything that changes the generated code; every block reruns it with new
-    values through ``device.run(run_args=...)``.
+    keyed by everything that changes the generated code, under a lock, so that processes
+    building the same network wait for each other; every block reruns the program with
+    new values through ``device.run(run_args=...)``, from a work folder of this process's
+    own (see `_make_work_folder`).
     """
 
     device_name = "cpp_standalone"
@@ -496,6 +621,7 @@ class StandaloneSimulator(_Simulator):
         self.spike_queue = spike_queue
         self.build_root = Path(build_root) if build_root else default_build_root()
         self.build_dir = self.build_root / self._structure_key()
+        self.work_dir: Path | None = None
         self.compile_seconds = None
 
     def _structure_key(self) -> str:
@@ -528,18 +654,25 @@ class StandaloneSimulator(_Simulator):
         gc.collect()
         self.build_dir.mkdir(parents=True, exist_ok=True)
         set_device("cpp_standalone", directory=str(self.build_dir), build_on_run=False)
-        # Ctrl-C must kill the program, not end the block early with partial results
-        brian2.prefs.core.stop_on_keyboard_interrupt = False
-        # One thread: with OpenMP the barrier at every 0.5 ms step costs more than it saves.
-        brian2.prefs.devices.cpp_standalone.openmp_threads = 0
-        # Linked with -ffast-math, the program flushes subnormal numbers to zero.  The
-        # conductances of a silent neuron decay into that range, where every operation on
-        # them takes a slow path in the processor: 10 % of the running time at N = 400.
         link_args = list(brian2.prefs.codegen.cpp.extra_link_args)
-        if "-ffast-math" not in link_args:
-            brian2.prefs.codegen.cpp.extra_link_args = link_args + ["-ffast-math"]
-        # Brian2 runs `make -j` without a limit; bound the compile jobs by the cores.
-        brian2.prefs.devices.cpp_standalone.extra_make_args_unix = ["-j", str(os.cpu_count() or 1)]
+        preferences = brian2_preferences(
+            # Ctrl-C must kill the program, not end the block early with partial results
+            core__stop_on_keyboard_interrupt=False,
+            # One thread: with OpenMP the barrier at every 0.5 ms step costs more than it saves.
+            devices__cpp_standalone__openmp_threads=0,
+            # Linked with -ffast-math, the program flushes subnormal numbers to zero.  The
+            # conductances of a silent neuron decay into that range, where every operation
+            # on them takes a slow path in the processor: 10 % of the running time at N = 400.
+            codegen__cpp__extra_link_args=link_args + ["-ffast-math"] * ("-ffast-math" not in link_args),
+            # Brian2 runs `make -j` without a limit; bound the compile jobs by the cores.
+            devices__cpp_standalone__extra_make_args_unix=["-j", str(os.cpu_count() or 1)],
+        )
+        with preferences:
+            self._generate_and_compile(delays)
+        self.compile_seconds = time.perf_counter() - start
+        StandaloneSimulator._active_owner = self
+
+    def _generate_and_compile(self, delays):
         device = get_device()
         self.handle = build_network(
             self.n_input, self.n_neurons, self.params, self.rule, self.n_slots,
@@ -565,10 +698,12 @@ class StandaloneSimulator(_Simulator):
         # and writes their initialisation into main.cpp in that order: a cached build
         # would recompile main.cpp in every new process.  A fixed order keeps it as is.
         device.clocks = sorted(device.clocks, key=lambda clock: clock.name)
-        with _spike_queue(device, self.spike_queue):
-            device.build(directory=str(self.build_dir), compile=True, run=False, with_output=False)
-        self.compile_seconds = time.perf_counter() - start
-        StandaloneSimulator._active_owner = self
+        with _exclusive(self.build_dir.parent / f"{self.build_dir.name}.lock"):
+            _remove_stale_work_folders(self.build_dir)
+            with _spike_queue(device, self.spike_queue):
+                device.build(directory=str(self.build_dir), compile=True, run=False, with_output=False)
+            self._drop_work_folder()
+            self.work_dir = _make_work_folder(self.build_dir)
 
     def _run(self, state, padded, padded_labels, n_images, learning, seed):
         shape = state.arrays["input_exc.shape"].astype(int)
@@ -584,7 +719,9 @@ class StandaloneSimulator(_Simulator):
             array = np.asarray(value, dtype=variable.dtype)
             run_args[key] = Quantity(array, dim=variable.dim)
         device = get_device()
-        device.run(directory=str(self.build_dir), results_directory=self._results_directory,
+        # Brian2 writes the run's input files under project_dir: ours, not the shared build
+        device.project_dir = str(self.work_dir)
+        device.run(directory=str(self.work_dir), results_directory=self._results_directory,
                    with_output=False, run_args=run_args)
         # Brian2 reads a monitor's 2-d array from disk in the shape of its previous read; a
         # block that stopped early recorded fewer rows: let the file's length decide.
@@ -617,10 +754,15 @@ class StandaloneSimulator(_Simulator):
     def finish_parallel(self):
         """Remove the input files and results the parallel runs left behind."""
         self._parallel = False
-        for path in (self.build_dir / "static_arrays").glob("init_*"):
+        for path in (self.work_dir / "static_arrays").glob("init_*"):
             path.unlink(missing_ok=True)
-        for path in self.build_dir.glob("results_*"):
+        for path in self.work_dir.glob("results_*"):
             shutil.rmtree(path, ignore_errors=True)
+
+    def _drop_work_folder(self):
+        if self.work_dir is not None:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+            self.work_dir = None
 
 
 def _refuse_cuda():
@@ -656,6 +798,7 @@ def make_simulator(device, n_input, n_neurons, params, rule, n_slots, build_root
                    extensions=()):
     """Return the simulator for ``device``: "runtime", "cpp_standalone" or "auto"."""
     device = check_device(device)
+    check_memory(n_input, n_neurons, extensions)
     if device == "runtime":
         return RuntimeSimulator(n_input, n_neurons, params, rule, n_slots, extensions)
     return StandaloneSimulator(n_input, n_neurons, params, rule, n_slots, extensions, build_root)

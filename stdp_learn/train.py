@@ -18,10 +18,8 @@ never stopped.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import os
-import resource
-import shutil
 import signal
 import sys
 import time
@@ -29,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .record import RECORD_FILE, RunParts, command_line, make_record, write_json_atomic
+from .record import RECORD_FILE, RunParts, command_line, make_record, peak_memory_mb, write_json_atomic
 
 __all__ = ["build_parser", "main"]
 
@@ -114,16 +112,69 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Everything a run of this program writes into its run folder; --overwrite removes these
+# and nothing else.
+_RUN_FILES = ("args.json", "parts.json", "record.json", "metrics.json", "model.npz",
+              "checkpoint.npz", "test_counts.npy", "receptive_fields.png", "confusion.png",
+              "training_curve.png", "early_exit.png", "learning_strip.png", "learning.gif")
+_SNAPSHOT_PATTERNS = ("weights_*.npy", "rf_*.png")
+
+
+def _is_run_file(path: Path, folder: Path) -> bool:
+    name = path.name[: -len(".tmp")] if path.name.endswith(".tmp") else path.name
+    if path.parent == folder:
+        return path.is_file() and name in _RUN_FILES
+    if path.parent == folder / "snapshots":
+        return path.is_file() and any(path.match(pattern) for pattern in _SNAPSHOT_PATTERNS)
+    return False
+
+
+def _foreign_files(folder: Path) -> list:
+    """Return what in a run folder this program did not write."""
+    foreign = []
+    for path in sorted(folder.iterdir()):
+        if path.name == "snapshots" and path.is_dir():
+            foreign += [p for p in sorted(path.iterdir()) if not _is_run_file(p, folder)]
+        elif not _is_run_file(path, folder):
+            foreign.append(path)
+    return foreign
+
+
+def _remove_run_files(folder: Path):
+    for path in list(folder.iterdir()):
+        if path.name == "snapshots" and path.is_dir():
+            for snapshot in path.iterdir():
+                snapshot.unlink()
+            path.rmdir()
+        else:
+            path.unlink()
+
+
 def _prepare_output(args):
     output = args.output or Path("runs") / f"{args.dataset}-{args.neurons}-seed{args.seed}"
-    if output.exists() and any(output.iterdir()) and not args.overwrite:
-        raise UsageError(f"run folder {output} exists and is not empty; choose another --output or pass --overwrite")
-    output.mkdir(parents=True, exist_ok=True)
-    for stale in output.iterdir():  # --overwrite: never mix two runs in one folder
-        if stale.is_file():
-            stale.unlink()
-        elif stale.name == "snapshots":
-            shutil.rmtree(stale)
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"--output {output} is a file; give a folder for the run")
+    if output.is_dir() and any(output.iterdir()):
+        if not args.overwrite:
+            raise UsageError(f"run folder {output} exists and is not empty; choose another --output "
+                             "or pass --overwrite")
+        if not (output / "args.json").is_file():
+            raise UsageError(f"--overwrite refused: {output} is not a run folder of this program "
+                             "(no args.json); nothing was removed")
+        foreign = _foreign_files(output)
+        if foreign:
+            shown = ", ".join(str(p.relative_to(output)) for p in foreign[:3])
+            more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+            raise UsageError(f"--overwrite refused: {output} holds files this program did not write "
+                             f"({shown}{more}); nothing was removed")
+        _remove_run_files(output)  # never mix two runs in one folder
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        probe = output / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise UsageError(f"cannot write the run folder {output}: {error.strerror or error}") from None
     return output
 
 
@@ -133,18 +184,54 @@ _SAVED_ARGS = ("dataset", "neurons", "epochs", "train_size", "test_size", "evalu
                "readout", "readout_per_class", "readout_pass", "seed", "data_dir", "device", "block_size")
 
 
-def _resumed_args(args):
+# Options that may differ on --resume: they change how a run is shown, not what it computes.
+_RESUME_MAY_CHANGE = ("resume", "progress", "data_dir")
+
+
+def _explicit_options(argv) -> dict:
+    """Return the options given on the command line `argv` (not those left at default)."""
+    parser = build_parser()
+    for action in parser._actions:
+        if action.option_strings:  # a positional's default must stay a valid choice
+            action.default = argparse.SUPPRESS
+    given = vars(parser.parse_args(argv))
+    if given.get("dataset") is None:
+        given.pop("dataset", None)
+    return given
+
+
+def _resumed_args(args, argv=None):
     run_dir = args.resume
     saved = run_dir / "args.json"
     if not saved.is_file():
         raise UsageError(f"{run_dir} holds no args.json: not a run folder of this program")
     if not (run_dir / "checkpoint.npz").is_file():
-        raise UsageError(f"{run_dir} holds no checkpoint.npz: nothing to resume (the run may have finished)")
-    values = json.loads(saved.read_text())
+        if (run_dir / RECORD_FILE).is_file():
+            raise UsageError(f"{run_dir}: the run finished (see {RECORD_FILE}); nothing to resume")
+        raise UsageError(f"{run_dir} holds no checkpoint.npz: the run stopped before its first "
+                         "checkpoint; start it again with --overwrite")
+    try:
+        values = json.loads(saved.read_text())
+        if not isinstance(values, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as error:
+        raise UsageError(f"{saved} is unreadable ({error}); the run cannot be resumed") from None
     defaults = vars(build_parser().parse_args([]))
+    given = _explicit_options(argv if argv is not None else [])
+    conflicts = []
     for name in _SAVED_ARGS:
         value = values.get(name, defaults[name])
-        setattr(args, name, Path(value) if name == "data_dir" and value else value)
+        value = Path(value) if name == "data_dir" and value else value
+        if name in given and name not in _RESUME_MAY_CHANGE and given[name] != value:
+            conflicts.append(f"--{name.replace('_', '-')} {given[name]} (the run has {value})")
+        if name == "data_dir" and name in given:
+            continue
+        setattr(args, name, value)
+    if "dataset" in given and given["dataset"] != values.get("dataset"):
+        conflicts.append(f"{given['dataset']} (the run has {values.get('dataset')})")
+    if conflicts:
+        raise UsageError("--resume continues a run with its own settings; remove "
+                         + "; ".join(conflicts))
     args.output = run_dir
     return args
 
@@ -216,20 +303,13 @@ class _Snapshots:
         return np.array(self.saved), np.array(weights)
 
 
-def _peak_memory_mb():
-    # ru_maxrss is in kB on Linux; children are the compiled simulation processes.
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024
-
-
 def run(args, stop_request=None, argv=None) -> dict:
     """Train and evaluate as `args` says; return the metrics written to metrics.json."""
     from . import load_dataset
     from .model import TrainingInterrupted
 
     if args.resume is not None:
-        args = _resumed_args(args)
+        args = _resumed_args(args, argv)
     elif args.dataset is None:
         raise UsageError("name a dataset (mnist or mnist-sample), or --resume RUN_DIR")
     data = load_dataset(args.dataset, args.data_dir)
@@ -245,6 +325,7 @@ def run(args, stop_request=None, argv=None) -> dict:
         write_json_atomic(output / "args.json", saved)
     else:
         output = args.output
+    args.output = output
     parts = RunParts(output)
     parts.start(command_line(argv))
     part_started = time.perf_counter()
@@ -256,8 +337,15 @@ def run(args, stop_request=None, argv=None) -> dict:
                                       X_train, y_train, X_test, y_test, data, stop_request)
     except BaseException as error:
         how = "interrupted" if isinstance(error, (KeyboardInterrupt, TrainingInterrupted)) else "failed"
-        parts.finish(how, wall_seconds=time.perf_counter() - part_started,
-                     peak_memory_mb=_peak_memory_mb(), **_phase_seconds)
+        if how == "failed" and len(parts.parts) == 1 and not checkpoint.exists():
+            # nothing to resume: leave no half-made run folder that would block a rerun
+            with contextlib.suppress(OSError):
+                _remove_run_files(output)
+                output.rmdir()
+        else:
+            with contextlib.suppress(OSError):  # a full disk must not hide the first error
+                parts.finish(how, wall_seconds=time.perf_counter() - part_started,
+                             peak_memory_mb=peak_memory_mb(), **_phase_seconds)
         raise
     return metrics
 
@@ -297,7 +385,7 @@ def split_images(data, args) -> dict:
 def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started,
                         X_train, y_train, X_test, y_test, data, stop_request):
     from . import DiehlCook2015
-    from .efficiency import efficiency_report
+    from .efficiency import efficiency_report, nonzero_pixels
     from .metrics import accuracy, confusion_matrix, no_answer_count
 
     _phase_seconds.clear()
@@ -323,12 +411,12 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
         # the readout learns once more on the frozen features, over the images that
         # labelled the neurons
         window = slice(max(0, len(X_train) - args.labelling_window), len(X_train))
-        model.fit_readout(X_train[window], y_train[window])
+        model.fit_readout(X_train[window], y_train[window], stop_requested=stop_request)
     train_seconds = time.perf_counter() - started
     _phase_seconds["train_seconds"] = train_seconds
 
     test_started = time.perf_counter()
-    responses = model.responses(X_test)
+    responses = model.responses(X_test, stop_requested=stop_request)
     counts, test_log = responses.counts, responses.log
     test_seconds = time.perf_counter() - test_started
     _phase_seconds["evaluation_seconds"] = test_seconds
@@ -369,18 +457,25 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
         "images_per_second_wall": log.images_seen / (parts.total("train_seconds") + train_seconds),
         "test_images_per_second": len(X_test) / test_seconds,
         "mean_retries_per_training_image": float(np.mean(log.retries)) if log.retries else 0.0,
+        "max_retries_per_training_image": int(np.max(log.retries)) if log.retries else 0,
+        "retry_cap": model.configuration()["params"]["presentation"]["max_retries"],
+        "blank_training_images": int(np.count_nonzero(X_train.reshape(len(X_train), -1).max(axis=1) == 0)),
+        "unanswered_training_images": log.unanswered,
+        "blank_test_images": int(np.count_nonzero(X_test.reshape(len(X_test), -1).max(axis=1) == 0)),
+        "unanswered_test_images": test_log.unanswered,
         "mean_spikes_per_training_image": float(np.mean(log.spikes)) if log.spikes else 0.0,
         "mean_spikes_per_test_image": float(counts.sum(axis=1).mean()) if len(counts) else 0.0,
         "training_curve": {"images_seen": model.training_curve_[0].tolist(),
                            "accuracy": model.training_curve_[1].tolist()},
         "neurons_per_class": np.bincount(model.assignments_[model.assignments_ >= 0], minlength=10).tolist(),
         "training_warnings": log.warnings,
-        "peak_memory_mb": _peak_memory_mb(),
+        "peak_memory_mb": peak_memory_mb(),
     }
     if len(X_test):
         metrics["efficiency"] = efficiency_report(
             test_log.layer_spikes, model.n_input_, model.n_neurons,
             params=model.params, rule=model.rule, n_slots=model.block_size,
+            retries=test_log.retries, nonzero_pixels_per_image=nonzero_pixels(X_test),
         )
         metrics["early_exit"] = _early_exit(model, responses, y_test)
     model.save(output / "model.npz")
@@ -456,11 +551,9 @@ def _write_early_exit_figure(curve, output):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plotting import plot_efficiency_tradeoff
+    from .plotting import plot_early_exit
 
-    ax = plot_efficiency_tradeoff([p["mean_presentation_ms"] for p in curve],
-                                  [p["accuracy"] for p in curve],
-                                  synops=[p["mean_synops"] for p in curve])
+    ax = plot_early_exit(curve)
     ax.set_title("early exit: stop once a class leads by k spikes")
     ax.figure.savefig(output / "early_exit.png", dpi=120, bbox_inches="tight")
     plt.close(ax.figure)
@@ -504,11 +597,19 @@ def main(argv=None) -> int:
         with _StopRequest() as stop_request:
             metrics = run(args, stop_request, argv)
     except TrainingInterrupted as stopped:
-        output = Path(stopped.checkpoint).parent if stopped.checkpoint else args.output
-        print(f"{stopped}; continue with: python -m stdp_learn.train --resume {output}", file=sys.stderr)
+        print(f"{stopped}; continue with: python -m stdp_learn.train --resume {args.output}",
+              file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print(f"killed; the last checkpoint in {args.output} can be resumed with --resume",
+              file=sys.stderr)
         return 130
     except (UsageError, DataError, ConfigError, ModelFileError, TrainingDiverged) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a full disk, a folder that cannot be written
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"error: {error.strerror or error}{where}", file=sys.stderr)
         return 2
     print(
         f"test accuracy {metrics['accuracy']:.4f} ({metrics['test_size']} images); "

@@ -31,6 +31,14 @@ def mnist_dir():
     return Path(folder)
 
 
+@pytest.fixture(scope="session")
+def mnist_sample():
+    """The 1,000 + 1,000 MNIST images packaged with the library."""
+    from stdp_learn import load_mnist_sample
+
+    return load_mnist_sample()
+
+
 needs_compiler = pytest.mark.skipif(not compiler_available(), reason="no C++ compiler for cpp_standalone")
 
 

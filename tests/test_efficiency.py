@@ -6,17 +6,22 @@ from collections import defaultdict
 
 import numpy as np
 import pytest
-from brian2 import SpikeMonitor, mV, pjoule, second
+from brian2 import SpikeMonitor, mV, ms, pjoule, second
 from brian2.core.variables import ArrayVariable
 
 from stdp_learn import NetworkParams, PairSTDP, PresentationParams, efficiency
 from stdp_learn.efficiency import (
+    COMPARISON_ASSUMPTIONS,
     E_AC_JOULES,
     E_MAC_JOULES,
+    E_NEURON_UPDATE_JOULES,
+    dense_operations,
     efficiency_report,
     energy_estimate,
     fan_out,
     memory_bytes,
+    neuron_updates,
+    nonzero_pixels,
     stack_layer_spikes,
     summary_line,
     synaptic_operations,
@@ -202,6 +207,121 @@ def test_report_combines_the_parts_and_is_json_safe():
     assert "SynOps" in line and "784x100" in line and "pJ" in line
 
 
+# --- neuron updates and the two dense comparisons ----------------------------------------
+
+# 2 ms on and 1 ms off at 0.5 ms: 6 steps per slot
+TINY = NetworkParams(presentation=PresentationParams(presentation_time=2 * ms, rest_time=1 * ms,
+                                                     dt=0.5 * ms))
+
+
+def test_neuron_updates_are_both_layers_every_step_of_every_slot():
+    updates = neuron_updates(3, params=TINY, retries=[0, 2, 1])
+    # slots 1, 3 and 2: 2 on average; 3 neurons x 6 steps x 2 slots per layer
+    assert updates["steps_per_slot"] == 6
+    assert updates["mean_slots_per_image"] == 2.0
+    assert updates["exc"] == updates["inh"] == 3 * 6 * 2
+    assert updates["total"] == 2 * 3 * 6 * 2
+    assert updates["retries_given"] is True
+
+
+def test_neuron_updates_without_retries_assume_one_slot():
+    updates = neuron_updates(3, params=TINY)
+    assert updates["total"] == 2 * 3 * 6
+    assert updates["retries_given"] is False
+    assert neuron_updates(100)["total"] == 2 * 100 * 1000  # the paper's 500 ms at 0.5 ms
+
+
+@pytest.mark.parametrize("retries", [[-1], [0.5], [np.nan], []])
+def test_neuron_updates_reject_bad_retries(retries):
+    with pytest.raises(ValueError, match="retries"):
+        neuron_updates(3, retries=retries)
+
+
+def test_nonzero_pixels_count_each_image():
+    images = np.zeros((3, 2, 2))
+    images[0, 0, 1] = 7
+    images[2] = 255
+    assert nonzero_pixels(images).tolist() == [1, 0, 4]
+    with pytest.raises(ValueError, match="row"):
+        nonzero_pixels(np.ones(4))
+
+
+def test_dense_operations_charge_every_pixel_or_the_nonzero_ones():
+    assert dense_operations(6, 5) == {"all_pixels": 30, "nonzero_pixels": None,
+                                      "mean_nonzero_pixels": None}
+    dense = dense_operations(6, 5, nonzero_pixels_per_image=[2, 4])
+    assert dense["nonzero_pixels"] == 3 * 5
+    assert dense_operations(6, 5, nonzero_pixels_per_image=3.0)["nonzero_pixels"] == 15
+    with pytest.raises(ValueError, match="n_input"):
+        dense_operations(6, 5, nonzero_pixels_per_image=[7])
+
+
+def test_report_charges_both_lines_of_the_spiking_network():
+    layer_spikes = {"input": [40, 20], "exc": [3, 1], "inh": [2, 0]}
+    report = efficiency_report(layer_spikes, 6, 3, params=TINY, retries=[0, 1],
+                               nonzero_pixels_per_image=[2, 4])
+    synops = (40 + 20) / 2 * 3 + (3 + 1) / 2 + (2 + 0) / 2 * 2
+    updates = 2 * 3 * 6 * 1.5
+    assert report["neuron_updates_per_image"]["total"] == updates
+    comparison = report["comparison"]
+    spiking = comparison["spiking"]
+    assert spiking["synops"] == synops
+    assert spiking["neuron_updates"] == updates
+    assert spiking["synops_joules"] == pytest.approx(synops * E_AC_JOULES)
+    assert spiking["neuron_update_joules"] == pytest.approx(updates * E_NEURON_UPDATE_JOULES)
+    assert spiking["joules"] == pytest.approx(synops * 0.9e-12 + updates * 4.6e-12)
+    every_pixel = comparison["dense_all_pixels"]
+    assert every_pixel["macs"] == 6 * 3
+    assert every_pixel["spiking_to_dense_ratio"] == pytest.approx(
+        spiking["joules"] / (18 * 4.6e-12))
+    assert every_pixel["synops_to_dense_ratio"] == pytest.approx(
+        report["energy"]["snn_to_ann_ratio"])
+    nonzero = comparison["dense_nonzero_pixels"]
+    assert nonzero["macs"] == 3 * 3 and nonzero["mean_nonzero_pixels"] == 3
+    assert nonzero["joules"] == pytest.approx(9 * 4.6e-12)
+    assert nonzero["input_spikes_per_nonzero_pixel"] == pytest.approx(30 / 3)
+    assert comparison["left_out"] == []
+    assert json.loads(json.dumps(report)) == report
+
+
+def test_report_leaves_out_the_nonzero_comparison_and_says_so():
+    report = efficiency_report({"input": [40], "exc": [3], "inh": [2]}, 6, 3, params=TINY)
+    comparison = report["comparison"]
+    assert comparison["dense_nonzero_pixels"] is None
+    assert any("non-zero" in reason for reason in comparison["left_out"])
+    assert report["neuron_updates_per_image"]["retries_given"] is False
+    line = summary_line(report)
+    assert "non-zero pixels not given" in line and "retries not given" in line
+
+
+def test_report_carries_the_assumptions():
+    report = efficiency_report({"input": [40], "exc": [3], "inh": [2]}, 6, 3)
+    assert report["assumptions"] == list(COMPARISON_ASSUMPTIONS)
+    text = " ".join(report["assumptions"])
+    for subject in ("Memory access", "non-zero", "neuron",
+                    "Early-exit operation counts are estimates"):
+        assert subject in text, subject
+
+
+@pytest.mark.parametrize("kwargs", [{"retries": [0, 1, 2]}, {"nonzero_pixels_per_image": [1, 2, 3]},
+                                    {"retries": [[0, 1]]}])
+def test_report_wants_one_value_per_image(kwargs):
+    with pytest.raises(ValueError, match="per image"):
+        efficiency_report({"input": [4, 5], "exc": [1, 1], "inh": [0, 0]}, 6, 3, **kwargs)
+
+
+def test_summary_line_shows_both_spiking_lines_and_both_dense_comparisons():
+    report = efficiency_report({"input": [2000], "exc": [20], "inh": [10]}, 784, 100,
+                               retries=[1], nonzero_pixels_per_image=[150])
+    line = summary_line(report)
+    assert "\n" not in line
+    assert "2.01e+05 SynOps" in line
+    assert "4e+05 neuron updates" in line and "2 slots" in line
+    assert "all pixels 361 nJ" in line
+    # 150 x 100 MACs at 4.6 pJ
+    assert "150 non-zero pixels 69 nJ" in line
+
+
 def test_docstring_examples_run():
     result = doctest.testmod(efficiency, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
@@ -285,6 +405,14 @@ def test_block_showed_each_image_twice(recorded_block):
     _, result = recorded_block
     assert result.n_consumed == 2
     np.testing.assert_array_equal(result.retries, [1, 1])
+
+
+def test_neuron_updates_cover_every_step_the_network_ran(recorded_block):
+    simulator, result = recorded_block
+    updates = neuron_updates(N_NEURONS, params=simulator.params, retries=result.retries)
+    steps_run = int(round(float(simulator.handle.network.t / simulator.params.presentation.dt)))
+    # the block's slots all went to its images (2 images, 2 slots each)
+    assert updates["total"] * result.n_consumed == 2 * N_NEURONS * steps_run
 
 
 def test_layer_totals_equal_the_spikes_a_monitor_records(recorded_block):

@@ -368,6 +368,7 @@ def test_docstring_examples_run():
 from brian2 import Hz  # noqa: E402
 
 from stdp_learn.plotting import (  # noqa: E402
+    plot_early_exit,
     plot_efficiency_tradeoff,
     plot_rate_curve,
     plot_synaptic_operations,
@@ -393,6 +394,45 @@ def test_tradeoff_against_synops_labels_points_with_their_time():
     assert ax.get_xlabel() == "synaptic operations per image"
     annotations = {text.get_text(): text.xy for text in ax.texts}
     assert annotations == {"350 ms": (2.6e5, 74.0), "100 ms": (8.1e4, 61.0)}
+
+
+def test_tradeoff_labels_estimated_synops_as_estimates():
+    ax = plot_efficiency_tradeoff([100, 350], [0.6, 0.7], synops=[9e4, 2.6e5], estimated=True)
+    assert ax.get_xlabel().startswith("estimated synaptic operations per image")
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["estimated SynOps"]
+    # counted operations carry no such label
+    ax = plot_efficiency_tradeoff([100, 350], [0.6, 0.7], synops=[9e4, 2.6e5])
+    assert "estimated" not in ax.get_xlabel() and ax.get_legend() is None
+
+
+EARLY_EXIT_CURVE = [
+    {"margin": 2.0, "accuracy": 0.6, "mean_presentation_ms": 120.0,
+     "estimated_mean_synops": 9e4},
+    {"margin": None, "accuracy": 0.7, "mean_presentation_ms": 350.0,
+     "estimated_mean_synops": 2.6e5},
+]
+
+
+def test_early_exit_plot_draws_the_estimated_synops():
+    ax = plot_early_exit(EARLY_EXIT_CURVE)
+    (line,) = ax.get_lines()
+    np.testing.assert_allclose(line.get_xdata(), [9e4, 2.6e5])
+    np.testing.assert_allclose(line.get_ydata(), [60.0, 70.0])
+    assert "estimated" in ax.get_xlabel()
+    assert {text.get_text() for text in ax.texts} == {"120 ms", "350 ms"}
+
+
+def test_early_exit_plot_reads_older_files_as_estimates_and_falls_back_to_time():
+    older = [{key.replace("estimated_", ""): value for key, value in point.items()}
+             for point in EARLY_EXIT_CURVE]
+    ax = plot_early_exit(older)
+    assert "estimated" in ax.get_xlabel()
+    np.testing.assert_allclose(ax.get_lines()[0].get_xdata(), [9e4, 2.6e5])
+    without = [{key: value for key, value in point.items() if "synops" not in key}
+               for point in EARLY_EXIT_CURVE]
+    ax = plot_early_exit(without)
+    assert ax.get_xlabel() == "presentation time per image (ms)"
+    np.testing.assert_allclose(ax.get_lines()[0].get_xdata(), [120.0, 350.0])
 
 
 def test_tradeoff_rejects_percentages_and_length_mismatch():
