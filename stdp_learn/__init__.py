@@ -17,9 +17,19 @@ from .config import (  # noqa: E402
     NetworkParams,
     PresentationParams,
 )
-from .data import DataError, Dataset, load_dataset, load_mnist, load_mnist_sample  # noqa: E402
+from .data import (  # noqa: E402
+    DataError,
+    Dataset,
+    DatasetSpec,
+    as_dataset,
+    dataset_names,
+    load_dataset,
+    load_mnist,
+    load_mnist_sample,
+    register_dataset,
+)
 from .model import DiehlCook2015, ModelFileError, Responses  # noqa: E402
-from .plasticity import PairSTDP  # noqa: E402
+from .rules import PairSTDP, TripletSTDP  # noqa: E402
 from .reward import RewardReadout, RewardSTDP  # noqa: E402
 
 __all__ = [
@@ -28,6 +38,7 @@ __all__ = [
     "ConnectivityParams",
     "DataError",
     "Dataset",
+    "DatasetSpec",
     "DiehlCook2015",
     "ExcitatoryParams",
     "InhibitoryParams",
@@ -36,9 +47,13 @@ __all__ = [
     "PairSTDP",
     "PresentationParams",
     "Responses",
+    "TripletSTDP",
+    "as_dataset",
+    "dataset_names",
     "RewardReadout",
     "RewardSTDP",
     "load_dataset",
     "load_mnist",
     "load_mnist_sample",
+    "register_dataset",
 ]

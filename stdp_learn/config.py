@@ -25,6 +25,7 @@ __all__ = [
     "ConnectivityParams",
     "PresentationParams",
     "NetworkParams",
+    "PAPER_INPUTS",
     "RETRY_CAP",
 ]
 
@@ -241,6 +242,9 @@ class ConnectivityParams(_Params):
     weight_sum: float | None = _n(78.0, "positive", optional=True, doc="normalisation target")
 
 
+#: The input count of MNIST images, for which the paper set its rates and normalisation.
+PAPER_INPUTS = 784
+
 #: Default retry cap: after 40 retries the brightest pixel fires at 21 times the base rate,
 #: and an image that still draws fewer than `min_spikes` spikes is taken as unanswered.
 RETRY_CAP = 40
@@ -311,3 +315,31 @@ class NetworkParams(_Params):
     presentation: PresentationParams = field(
         default_factory=PresentationParams, metadata={"params": PresentationParams}
     )
+    reference_inputs: int | None = _n(
+        PAPER_INPUTS, "positive", "integer", optional=True,
+        doc="input count the rates and the normalisation target are given for")
+
+    def for_input_count(self, n_input) -> "NetworkParams":
+        """Return these parameters scaled to a network of `n_input` inputs.
+
+        The paper set three constants for its 784 inputs: the normalisation target
+        ``weight_sum`` (78, about 0.1 per input) and the input rates ``max_rate`` and
+        ``retry_rate_step``.  For another input count they are scaled from
+        ``reference_inputs`` so that each input keeps the paper's weight scale (the
+        target grows with the inputs) and a neuron the paper's drive at those weights
+        (the rates shrink as the inputs grow): a 14 x 14 image gets a target of 19.5 and
+        rates 4 times the paper's.  At 784 inputs, or with ``reference_inputs=None``,
+        the parameters are returned as they are.
+        """
+        if self.reference_inputs is None or int(n_input) == self.reference_inputs:
+            return self
+        scale = int(n_input) / self.reference_inputs
+        weight_sum = self.connectivity.weight_sum
+        pres = self.presentation
+        return dataclasses.replace(
+            self,
+            connectivity=dataclasses.replace(
+                self.connectivity, weight_sum=None if weight_sum is None else weight_sum * scale),
+            presentation=dataclasses.replace(
+                pres, max_rate=pres.max_rate / scale, retry_rate_step=pres.retry_rate_step / scale),
+        )

@@ -1,11 +1,19 @@
-"""Read, check and download the MNIST digits stored in the IDX format.
+"""Read, check and download image datasets, MNIST first among them.
 
-MNIST comes as four IDX files (training images and labels, test images and
-labels), usually gzipped. `load_mnist` finds them in a folder, checks them
-against the published checksums and returns them as a `Dataset`; when the
-files are missing from the user's cache folder it downloads them first.
-`load_mnist_sample` returns a 1,000 + 1,000 image excerpt that ships with the
-package, for examples and tests that must not depend on a download.
+A dataset is described once, by a `DatasetSpec` in the `DATASETS` registry:
+its files with their checksums, the mirrors to download them from, the size
+of its images and its number of classes. `load_dataset` loads any registered
+dataset by name: it finds the files in a folder (downloading missing ones
+into the user's cache folder when the spec has mirrors), checks them against
+their checksums and returns them as a `Dataset`. Adding a dataset is one call
+to `register_dataset`; a dataset in a format other than IDX also gives the
+function that decodes one of its files.
+
+Two datasets are registered: ``'mnist'`` (`load_mnist`) and
+``'mnist-sample'`` (`load_mnist_sample`), a 1,000 + 1,000 image excerpt that
+ships with the package, for examples and tests that must not depend on a
+download. Arrays that are already in memory become a `Dataset` with
+`as_dataset`.
 
 Every problem with the data raises `DataError`, whose one-line message names
 the file, says what is wrong with it and what to do about it.
@@ -17,6 +25,7 @@ References
    described there).
 """
 
+import dataclasses
 import gzip
 import hashlib
 import importlib.resources
@@ -29,21 +38,28 @@ import re
 import secrets
 import shutil
 import struct
+import types
 import urllib.request
 import zlib
+from collections.abc import Callable, Mapping
 from http.client import HTTPException
 from typing import NamedTuple
 
 import numpy as np
 
 __all__ = [
+    "DATASETS",
     "DataError",
     "Dataset",
+    "DatasetSpec",
+    "as_dataset",
+    "dataset_names",
     "default_data_dir",
     "load_dataset",
     "load_mnist",
     "load_mnist_sample",
     "read_idx",
+    "register_dataset",
     "write_idx",
 ]
 
@@ -64,43 +80,15 @@ _IDX_TYPE_NAMES = {
     0x0E: "double",
 }
 
-# The four MNIST files in the order of the Dataset fields.
-_MNIST_TRAIN_IMAGES = "train-images-idx3-ubyte"
-_MNIST_TRAIN_LABELS = "train-labels-idx1-ubyte"
-_MNIST_TEST_IMAGES = "t10k-images-idx3-ubyte"
-_MNIST_TEST_LABELS = "t10k-labels-idx1-ubyte"
-_MNIST_FILES = (
-    _MNIST_TRAIN_IMAGES,
-    _MNIST_TRAIN_LABELS,
-    _MNIST_TEST_IMAGES,
-    _MNIST_TEST_LABELS,
-)
+# A checksum's algorithm is told by its length in hex digits.
+_DIGEST_NAMES = {32: "MD5", 64: "SHA-256"}
 
-# MD5 of the uncompressed official files, as published with MNIST. The
-# uncompressed bytes are checked rather than the .gz files because the same
-# content is often recompressed (and so gets a different .gz checksum).
-_MNIST_MD5 = {
-    _MNIST_TRAIN_IMAGES: "6bbc9ace898e44ae57da46a324031adb",
-    _MNIST_TRAIN_LABELS: "a25bea736e30d166cdddb491f175f624",
-    _MNIST_TEST_IMAGES: "2646ac647ad5339dbf082846283269ea",
-    _MNIST_TEST_LABELS: "27ae3e4e09519cfbb04c329615203637",
-}
+# What each axis after the first holds, by the number of axes of one image.
+_IMAGE_AXES = {1: "features", 2: "rows, columns", 3: "rows, columns, channels"}
 
-# Tried in this order; the original site comes last because it is plain HTTP
-# and often rate-limited. Every download is checked against _MNIST_MD5, so a
-# mirror cannot substitute other content.
-_MNIST_MIRRORS = (
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",
-    "http://yann.lecun.com/exdb/mnist/",
-)
-
-_MNIST_CLASSES = 10
 _DOWNLOAD_TIMEOUT_SECONDS = 60
 _CHUNK_BYTES = 1 << 20
 _SHA256SUMS_NAME = "SHA256SUMS"
-_SAMPLE_FOLDER = "sample_data"
-_DATASET_NAMES = ("mnist", "mnist-sample")
 
 # Module-level so that tests can replace the network with a fake opener.
 _urlopen = urllib.request.urlopen
@@ -121,20 +109,206 @@ class Dataset(NamedTuple):
 
     Attributes
     ----------
-    X_train : numpy.ndarray of uint8, shape (n_train, rows, cols)
-        Training images; 0 is background, 255 is full ink.
+    X_train : numpy.ndarray, shape (n_train, rows, cols) or (n_train, features)
+        Training images; 0 is background, 255 is full ink. Uint8 when loaded
+        from files.
     y_train : numpy.ndarray of int64, shape (n_train,)
-        Class of each training image, 0 to 9.
-    X_test : numpy.ndarray of uint8, shape (n_test, rows, cols)
+        Class of each training image, 0 to ``n_classes - 1``.
+    X_test : numpy.ndarray, shape (n_test, rows, cols) or (n_test, features)
         Test images, same size as the training images.
     y_test : numpy.ndarray of int64, shape (n_test,)
-        Class of each test image, 0 to 9.
+        Class of each test image, 0 to ``n_classes - 1``.
+    image_shape : tuple of int
+        Shape of one image (a property, not unpacked).
+    n_classes : int
+        1 + the largest label (a property, not unpacked).
     """
 
     X_train: np.ndarray
     y_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
+
+    # Properties rather than fields: a fifth field would break the four-name
+    # unpacking above, which examples and user code rely on.
+    @property
+    def image_shape(self):
+        """Return the shape of one image, e.g. ``(28, 28)`` for MNIST."""
+        return tuple(self.X_train.shape[1:])
+
+    @property
+    def n_classes(self):
+        """Return the number of classes the labels span: 1 + the largest label of either split.
+
+        Loading checks the labels against the registered number of classes, so
+        this equals `DatasetSpec.n_classes` whenever the highest class occurs.
+        """
+        return max((int(labels.max()) + 1 for labels in (self.y_train, self.y_test) if labels.size),
+                   default=0)
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """Describe a dataset of four files so that `load_dataset` can find, check and read it.
+
+    Parameters
+    ----------
+    name : str
+        Name given to `load_dataset` and shown by `dataset_names`, e.g. ``'mnist'``.
+    files : mapping of str to str
+        The four file names without ``.gz``, in the order training images,
+        training labels, test images, test labels, each mapped to the checksum
+        of its uncompressed content: MD5 (32 hex digits) or SHA-256 (64). The
+        uncompressed bytes are checked rather than the ``.gz`` files because
+        the same content is often recompressed (and so gets another checksum).
+    image_shape : tuple of int
+        Shape of one image, e.g. ``(28, 28)``; every file's images must have it.
+    n_classes : int
+        Number of classes; labels must lie in 0 to ``n_classes - 1``.
+    mirrors : tuple of str, default ()
+        Base URLs, each ending in ``/``, that serve ``<file name>.gz``. They
+        are tried in order; every download is checked against `files`, so a
+        mirror cannot substitute other content. Without mirrors nothing is
+        downloaded.
+    title : str, default `name`
+        Name of the dataset in messages, e.g. ``'MNIST'``.
+    description : str, default ''
+        One line on what the dataset is, who made it and under which licence.
+    decode : callable or None, default None
+        ``decode(content, source)`` turns the uncompressed bytes of one file
+        into a numpy array, raising `DataError` (with `source`, a string
+        naming the file, in its message) if they are not valid. None reads
+        IDX; give a function only for files in another format.
+    data_dir_variable : str or None, default None
+        Environment variable that, when set, names the folder of the files
+        (``STDP_LEARN_DATA`` for MNIST).
+    package_data : tuple of (str, str) or None, default None
+        ``(package, folder)``: the files ship inside an installed package, in
+        that folder of it; `load_dataset` then ignores `data_dir` and
+        `download`.
+
+    Raises
+    ------
+    DataError
+        If a field cannot work: not four files, a checksum that is neither
+        MD5 nor SHA-256, a mirror without a trailing ``/``, or an image shape
+        or number of classes that is not positive.
+
+    See Also
+    --------
+    register_dataset : Add a spec to the registry.
+
+    Examples
+    --------
+    >>> spec = DATASETS["mnist"]
+    >>> spec.image_shape, spec.n_classes
+    ((28, 28), 10)
+    >>> list(spec.files)[0]
+    'train-images-idx3-ubyte'
+    """
+
+    name: str
+    files: Mapping[str, str]
+    image_shape: tuple[int, ...]
+    n_classes: int
+    mirrors: tuple[str, ...] = ()
+    title: str = ""
+    description: str = ""
+    decode: Callable[[bytes, str], np.ndarray] | None = None
+    data_dir_variable: str | None = None
+    package_data: tuple[str, str] | None = None
+
+    def __post_init__(self):
+        # Frozen, so the normalised values are set through object.__setattr__.
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise DataError(f"dataset name must be a non-empty string, got {self.name!r}")
+        files = dict(self.files)
+        if len(files) != 4:
+            raise DataError(
+                f"dataset {self.name!r}: files must name 4 files (training images, training "
+                f"labels, test images, test labels), got {len(files)}"
+            )
+        for file_name, checksum in files.items():
+            if not (isinstance(checksum, str) and len(checksum) in _DIGEST_NAMES
+                    and re.fullmatch(r"[0-9a-fA-F]+", checksum)):
+                raise DataError(
+                    f"dataset {self.name!r}: checksum of {file_name} must be an MD5 (32 hex "
+                    f"digits) or SHA-256 (64) of the uncompressed file, got {checksum!r}"
+                )
+        image_shape = tuple(self.image_shape)
+        if not image_shape or not all(
+            isinstance(size, (int, np.integer)) and size > 0 for size in image_shape
+        ):
+            raise DataError(
+                f"dataset {self.name!r}: image_shape must be positive whole numbers, "
+                f"got {self.image_shape!r}"
+            )
+        if not isinstance(self.n_classes, int) or self.n_classes < 1:
+            raise DataError(
+                f"dataset {self.name!r}: n_classes must be a positive whole number, "
+                f"got {self.n_classes!r}"
+            )
+        mirrors = (self.mirrors,) if isinstance(self.mirrors, str) else tuple(self.mirrors)
+        for mirror in mirrors:
+            if not mirror.endswith("/"):
+                raise DataError(
+                    f"dataset {self.name!r}: mirror {mirror!r} must end with '/', "
+                    "as file names are appended to it"
+                )
+        normalised = {
+            "files": types.MappingProxyType({name: sum_.lower() for name, sum_ in files.items()}),
+            "image_shape": tuple(int(size) for size in image_shape),
+            "mirrors": mirrors,
+            "title": self.title or self.name,
+        }
+        for field, value in normalised.items():
+            object.__setattr__(self, field, value)
+
+
+# Tried in this order; the original site comes last because it is plain HTTP
+# and often rate-limited.
+_MNIST = DatasetSpec(
+    name="mnist",
+    title="MNIST",
+    description="MNIST handwritten digits, Y. LeCun, C. Cortes and C. J. C. Burges, CC BY-SA 3.0",
+    # MD5 of the uncompressed official files, as published with MNIST.
+    files={
+        "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+        "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+        "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+        "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+    },
+    image_shape=(28, 28),
+    n_classes=10,
+    mirrors=(
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "https://storage.googleapis.com/cvdf-datasets/mnist/",
+        "http://yann.lecun.com/exdb/mnist/",
+    ),
+    data_dir_variable=_DATA_DIR_VARIABLE,
+)
+
+_MNIST_SAMPLE = DatasetSpec(
+    name="mnist-sample",
+    title="MNIST sample",
+    description="the first 1,000 training and 1,000 test images of MNIST, shipped with "
+    "stdp_learn, CC BY-SA 3.0",
+    # MD5 of the uncompressed packaged files (see sample_data/README.md).
+    files={
+        "train-images-idx3-ubyte": "da098a60089079029bd38673813e12db",
+        "train-labels-idx1-ubyte": "175d5a7a457f2ceaab77379a72a89e61",
+        "t10k-images-idx3-ubyte": "bac4371a484d0b5651e81d99305acb5a",
+        "t10k-labels-idx1-ubyte": "556860b2f10365a8f7444c1e79c7e9af",
+    },
+    image_shape=(28, 28),
+    n_classes=10,
+    # Named explicitly rather than via __package__, which is empty when this
+    # file is imported on its own (as doctest collection may do).
+    package_data=("stdp_learn", "sample_data"),
+)
+
+# Every dataset `load_dataset` knows, by name; add to it with register_dataset.
+DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (_MNIST, _MNIST_SAMPLE)}
 
 
 def read_idx(path):
@@ -244,27 +418,43 @@ def write_idx(path, array):
         temporary.unlink(missing_ok=True)
 
 
-def default_data_dir():
-    """Return the folder where `load_mnist` looks for MNIST by default.
+def default_data_dir(name="mnist"):
+    """Return the folder where `load_dataset` looks for a dataset's files by default.
+
+    Parameters
+    ----------
+    name : str, default 'mnist'
+        A registered dataset that is read from a folder (not one shipped
+        inside a package).
 
     Returns
     -------
     pathlib.Path
-        ``$STDP_LEARN_DATA`` if that variable is set and not empty; otherwise
-        the user cache folder ``$XDG_CACHE_HOME/stdp_learn/mnist``, or
-        ``~/.cache/stdp_learn/mnist`` when ``XDG_CACHE_HOME`` is unset or not
-        an absolute path (the XDG specification says to ignore relative ones).
-        The folder may not exist yet.
+        The folder named by the dataset's environment variable
+        (``$STDP_LEARN_DATA`` for MNIST) if it is set and not empty;
+        otherwise the user cache folder ``$XDG_CACHE_HOME/stdp_learn/<name>``,
+        or ``~/.cache/stdp_learn/<name>`` when ``XDG_CACHE_HOME`` is unset or
+        not an absolute path (the XDG specification says to ignore relative
+        ones). The folder may not exist yet.
+
+    Raises
+    ------
+    DataError
+        If `name` is not registered, or its files ship inside a package.
 
     Examples
     --------
     >>> default_data_dir()  # doctest: +SKIP
     PosixPath('/home/ada/.cache/stdp_learn/mnist')
     """
-    from_environment = os.environ.get(_DATA_DIR_VARIABLE)
-    if from_environment:
-        return pathlib.Path(from_environment).expanduser()
-    return _cache_dir()
+    spec = _registered(name)
+    if spec.package_data is not None:
+        raise DataError(
+            f"dataset {name!r} ships inside the {spec.package_data[0]} package and has no "
+            "data folder; load it with load_dataset"
+        )
+    folder, _ = _resolve_folder(spec, None)
+    return folder
 
 
 def load_mnist(data_dir=None, *, download=True):
@@ -279,9 +469,11 @@ def load_mnist(data_dir=None, *, download=True):
     Each file's uncompressed content must match the MD5 published with MNIST.
     If the folder holds a ``SHA256SUMS`` file (lines ``<sha256>  <name>``),
     the files it lists among the four are also checked against it, byte for
-    byte as stored. Images must be 3-D and labels 1-D, each split must have
-    as many labels as images, labels must lie in 0..9, and training and test
-    images must have the same size.
+    byte as stored. Images must be 28 x 28 and labels 1-D, each split must
+    have as many labels as images, labels must lie in 0..9, and training and
+    test images must have the same size.
+
+    This is ``load_dataset('mnist', data_dir, download=download)``.
 
     Parameters
     ----------
@@ -310,6 +502,7 @@ def load_mnist(data_dir=None, *, download=True):
     See Also
     --------
     load_mnist_sample : The packaged 1,000 + 1,000 excerpt, without download.
+    load_dataset : Any registered dataset, by name.
 
     References
     ----------
@@ -322,27 +515,7 @@ def load_mnist(data_dir=None, *, download=True):
     >>> X_train.shape, X_test.shape  # doctest: +SKIP
     ((60000, 28, 28), (10000, 28, 28))
     """
-    folder, origin = _resolve_folder(data_dir)
-    uses_cache = origin is None
-    if not uses_cache:
-        _require_folder(folder, origin)
-
-    missing = [name for name in _MNIST_FILES if _find_idx_file(folder, name) is None]
-    if missing:
-        if not (uses_cache and download):
-            raise DataError(_missing_files_message(folder, origin, missing, download))
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in missing:
-            _download(folder, f"{name}.gz", _MNIST_MD5[name])
-
-    sha256sums = _read_sha256sums(folder)
-    arrays = {}
-    sources = {}
-    for name in _MNIST_FILES:
-        path = _find_idx_file(folder, name)
-        sources[name] = path
-        arrays[name] = _read_verified(path, _MNIST_MD5[name], sha256sums)
-    return _assemble_dataset(arrays, sources)
+    return load_dataset("mnist", data_dir, download=download)
 
 
 def load_mnist_sample():
@@ -350,7 +523,8 @@ def load_mnist_sample():
 
     The excerpt holds the first 1,000 training images and labels and the
     first 1,000 test images and labels of MNIST, in their original order. It
-    needs no download, so examples and tests can rely on it.
+    needs no download, so examples and tests can rely on it. This is
+    ``load_dataset('mnist-sample')``.
 
     Returns
     -------
@@ -372,62 +546,206 @@ def load_mnist_sample():
     >>> sample = load_mnist_sample()
     >>> sample.X_train.shape, sample.y_test.shape
     ((1000, 28, 28), (1000,))
-    >>> int(sample.y_train[0])
-    5
+    >>> int(sample.y_train[0]), sample.n_classes
+    (5, 10)
     """
-    # Named explicitly rather than via __package__, which is empty when this
-    # file is imported on its own (as doctest collection may do).
-    folder = importlib.resources.files("stdp_learn") / _SAMPLE_FOLDER
-    arrays = {}
-    sources = {}
-    for name in _MNIST_FILES:
-        resource = folder / f"{name}.gz"
-        source = f"packaged sample file {resource}"
-        try:
-            file_bytes = resource.read_bytes()
-        except FileNotFoundError as error:
-            raise DataError(
-                f"{source} is missing; the installation is incomplete, reinstall stdp_learn"
-            ) from error
-        sources[name] = source
-        arrays[name] = _decode_idx(_gunzip(file_bytes, source), source)
-    return _assemble_dataset(arrays, sources)
+    return load_dataset("mnist-sample")
 
 
 def load_dataset(name, data_dir=None, *, download=True):
-    """Load a dataset by name.
+    """Load a registered dataset by name.
+
+    The files are looked for in `data_dir` if given, else in the folder named
+    by the dataset's environment variable (``$STDP_LEARN_DATA`` for MNIST) if
+    it is set, else in the user cache folder (see `default_data_dir`); a
+    dataset shipped inside a package is read from there. Each file may be
+    gzipped (name ending in ``.gz``, preferred when both exist) or raw, and
+    its uncompressed content must match the checksum in the registry. If the
+    folder holds a ``SHA256SUMS`` file (lines ``<sha256>  <name>``), the
+    files it lists are also checked against it, byte for byte as stored.
+    Images must have the registered shape, labels must lie in 0 to
+    ``n_classes - 1`` and each split must have as many labels as images.
 
     Parameters
     ----------
-    name : {'mnist', 'mnist-sample'}
-        ``'mnist'`` calls `load_mnist`; ``'mnist-sample'`` calls
-        `load_mnist_sample`.
+    name : str
+        A name in `DATASETS`: ``'mnist'``, ``'mnist-sample'`` or one added with
+        `register_dataset`.
     data_dir : str or os.PathLike, optional
-        Passed to `load_mnist`; the packaged sample ignores it.
+        Folder holding the dataset's files. It must exist; files are never
+        downloaded into it. A dataset shipped inside a package ignores it.
     download : bool, default True
-        Passed to `load_mnist`; the packaged sample ignores it.
+        Download missing files into the cache folder from the dataset's
+        mirrors. Applies only when neither `data_dir` nor the environment
+        variable is given, so that nothing is ever written into a folder the
+        user chose. Each file is streamed to a temporary name, checked against
+        its checksum and only then moved into place.
 
     Returns
     -------
     Dataset
-        The training and test split.
+        The training and test split; images as uint8 (for IDX files), labels
+        as int64.
 
     Raises
     ------
     DataError
-        If `name` is not one of the names above, or loading fails.
+        If `name` is not registered, the folder or a file is missing (and
+        cannot be downloaded), a file is corrupt or fails a checksum, or the
+        files are inconsistent.
+
+    See Also
+    --------
+    register_dataset : Make another dataset loadable by name.
+    dataset_names : The names that can be loaded.
 
     Examples
     --------
     >>> load_dataset("mnist-sample").X_test.shape
     (1000, 28, 28)
     """
-    if name == "mnist":
-        return load_mnist(data_dir, download=download)
-    if name == "mnist-sample":
-        return load_mnist_sample()
-    choices = ", ".join(repr(choice) for choice in _DATASET_NAMES)
-    raise DataError(f"unknown dataset {name!r}; choose one of {choices}")
+    spec = _registered(name)
+    if spec.package_data is not None:
+        return _load_packaged(spec)
+    folder, origin = _resolve_folder(spec, data_dir)
+    uses_cache = origin is None
+    if not uses_cache:
+        _require_folder(spec, folder, origin)
+
+    missing = [file for file in spec.files if _find_file(folder, file) is None]
+    if missing:
+        if not (uses_cache and download and spec.mirrors):
+            raise DataError(_missing_files_message(spec, folder, origin, missing, download))
+        folder.mkdir(parents=True, exist_ok=True)
+        for file in missing:
+            _download(spec, folder, file)
+
+    remedy = (
+        "delete it and re-download it (or copy the official file)"
+        if spec.mirrors
+        else "replace it with the official file"
+    )
+    sha256sums = _read_sha256sums(folder)
+    arrays = {}
+    sources = {}
+    for file in spec.files:
+        path = _find_file(folder, file)
+        sources[file] = path
+        arrays[file] = _read_verified(spec, path, path, sha256sums, remedy)
+    return _assemble_dataset(spec, arrays, sources)
+
+
+def register_dataset(spec, *, replace=False):
+    """Add a dataset to the registry, so that `load_dataset` loads it by name.
+
+    Parameters
+    ----------
+    spec : DatasetSpec
+        The dataset's files, checksums, mirrors, image shape and classes.
+    replace : bool, default False
+        Replace a dataset already registered under ``spec.name``.
+
+    Returns
+    -------
+    DatasetSpec
+        `spec`, so that a registration can also name it.
+
+    Raises
+    ------
+    DataError
+        If ``spec.name`` is registered already and `replace` is False.
+    TypeError
+        If `spec` is not a `DatasetSpec`.
+
+    Examples
+    --------
+    >>> import hashlib, pathlib, tempfile
+    >>> import numpy as np
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> arrays = {"train-images": np.zeros((4, 2, 2), np.uint8),
+    ...           "train-labels": np.array([0, 1, 2, 3], np.uint8),
+    ...           "test-images": np.ones((2, 2, 2), np.uint8),
+    ...           "test-labels": np.array([3, 0], np.uint8)}
+    >>> for file, array in arrays.items():
+    ...     write_idx(folder / file, array)
+    >>> md5 = {file: hashlib.md5((folder / file).read_bytes()).hexdigest() for file in arrays}
+    >>> spec = register_dataset(
+    ...     DatasetSpec(name="tiny", files=md5, image_shape=(2, 2), n_classes=4))
+    >>> tiny = load_dataset("tiny", folder)
+    >>> tiny.image_shape, tiny.n_classes, tiny.y_test.tolist()
+    ((2, 2), 4, [3, 0])
+    >>> del DATASETS["tiny"]  # leave the registry as it was
+    """
+    if not isinstance(spec, DatasetSpec):
+        raise TypeError(f"register_dataset takes a DatasetSpec, got {type(spec).__name__}")
+    if spec.name in DATASETS and not replace:
+        raise DataError(
+            f"dataset {spec.name!r} is registered already; choose another name, or pass "
+            "replace=True to replace it"
+        )
+    DATASETS[spec.name] = spec
+    return spec
+
+
+def dataset_names():
+    """Return the names `load_dataset` accepts, in the order they were registered.
+
+    Examples
+    --------
+    >>> dataset_names()[:2]
+    ('mnist', 'mnist-sample')
+    """
+    return tuple(DATASETS)
+
+
+def as_dataset(X_train, y_train, X_test, y_test, name="arrays"):
+    """Check arrays already in memory and return them as a `Dataset`.
+
+    Parameters
+    ----------
+    X_train, X_test : array_like, shape (n, rows, columns) or (n, features)
+        Images as pixel values 0-255 (integers or floats), at least one per
+        split, of the same size in both splits.
+    y_train, y_test : array_like of int, shape (n,)
+        Class of each image, 0 to K - 1; K, the `Dataset`'s ``n_classes``, is
+        1 + the largest label.
+    name : str, default 'arrays'
+        What the arrays are, to start error messages with.
+
+    Returns
+    -------
+    Dataset
+        The images as given (not copied when already arrays) and the labels
+        as int64.
+
+    Raises
+    ------
+    DataError
+        If an image array has the wrong number of axes, no images, values
+        that are not numbers in 0..255, or a size that differs between the
+        splits; or if labels are not 1-D integers of 0 or more, one per image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> images = np.zeros((4, 2, 3), dtype=np.uint8)
+    >>> data = as_dataset(images, [0, 1, 2, 1], images[:2], [2, 0])
+    >>> data.image_shape, data.n_classes
+    ((2, 3), 3)
+    """
+    X_train = _checked_images(name, "X_train", X_train)
+    X_test = _checked_images(name, "X_test", X_test)
+    if X_train.shape[1:] != X_test.shape[1:]:
+        raise DataError(
+            f"{name}: X_train has images of shape {X_train.shape[1:]} but X_test has "
+            f"{X_test.shape[1:]}; training and test images must have the same size"
+        )
+    return Dataset(
+        X_train=X_train,
+        y_train=_checked_labels(name, "y_train", y_train, "X_train", len(X_train)),
+        X_test=X_test,
+        y_test=_checked_labels(name, "y_test", y_test, "X_test", len(X_test)),
+    )
 
 
 def _is_gzip_name(path):
@@ -516,64 +834,166 @@ def _temporary_path(path):
     return path.with_name(f".{path.name}.{secrets.token_hex(8)}.part")
 
 
-def _cache_dir():
+def _registered(name):
+    """Return the spec registered under `name`, or raise a DataError listing the names."""
+    try:
+        return DATASETS[name]
+    except (KeyError, TypeError):
+        choices = ", ".join(repr(choice) for choice in DATASETS)
+        raise DataError(f"unknown dataset {name!r}; choose one of {choices}") from None
+
+
+def _checked_images(name, argument, images):
+    """Return `images` as an array after checking its axes and pixel values."""
+    images = np.asarray(images)
+    if images.dtype == bool or not (
+        np.issubdtype(images.dtype, np.integer) or np.issubdtype(images.dtype, np.floating)
+    ):
+        raise DataError(
+            f"{name}: {argument} must hold pixel values (numbers 0-255), got dtype {images.dtype}"
+        )
+    if images.ndim not in (2, 3):
+        raise DataError(
+            f"{name}: {argument} must have shape (n, rows, columns) or (n, features), "
+            f"got {images.shape}"
+        )
+    if images.shape[0] == 0:
+        raise DataError(f"{name}: {argument} holds no images; give at least one")
+    if not np.all(np.isfinite(images)):
+        raise DataError(f"{name}: {argument} holds NaN or infinity; pixel values must be 0-255")
+    low, high = images.min(), images.max()
+    if low < 0 or high > 255:
+        raise DataError(
+            f"{name}: {argument} holds values from {low:g} to {high:g}; pixel values must lie "
+            "in 0..255 (multiply values in [0, 1] by 255)"
+        )
+    return images
+
+
+def _checked_labels(name, argument, labels, images_argument, n_images):
+    """Return `labels` as int64 after checking they are integers 0 or more, one per image."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise DataError(
+            f"{name}: {argument} must be 1-D, one label per image, got shape {labels.shape}"
+        )
+    if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(
+            f"{name}: {argument} must hold integer labels 0..K-1, got dtype {labels.dtype}; "
+            "convert whole-number labels with .astype(int)"
+        )
+    if labels.shape[0] != n_images:
+        raise DataError(
+            f"{name}: {images_argument} holds {n_images} images but {argument} holds "
+            f"{labels.shape[0]} labels; give one label per image"
+        )
+    negative = np.flatnonzero(labels < 0)
+    if negative.size:
+        position = int(negative[0])
+        raise DataError(
+            f"{name}: {argument} has label {int(labels[position])} at position {position}; "
+            "labels must be 0..K-1"
+        )
+    return labels.astype(np.int64)
+
+
+def _load_packaged(spec):
+    """Read a dataset shipped inside an installed package, checking its checksums."""
+    package, folder_name = spec.package_data
+    folder = importlib.resources.files(package) / folder_name
+    remedy = f"reinstall {package}"
+    arrays = {}
+    sources = {}
+    for file in spec.files:
+        resource = _find_file(folder, file)
+        if resource is None:
+            raise DataError(
+                f"packaged file {folder / file}[.gz] of {spec.title} is missing; the "
+                f"installation is incomplete, reinstall {package}"
+            )
+        source = f"packaged file {resource}"
+        sources[file] = source
+        arrays[file] = _read_verified(spec, resource, source, {}, remedy)
+    return _assemble_dataset(spec, arrays, sources)
+
+
+def _cache_dir(name):
     cache_home = os.environ.get("XDG_CACHE_HOME")
     if cache_home and os.path.isabs(cache_home):
         base = pathlib.Path(cache_home)
     else:
         base = pathlib.Path.home() / ".cache"
-    return base / "stdp_learn" / "mnist"
+    return base / "stdp_learn" / name
 
 
-def _resolve_folder(data_dir):
-    """Return the MNIST folder and what chose it (None for the cache folder)."""
+def _resolve_folder(spec, data_dir):
+    """Return the dataset's folder and what chose it (None for the cache folder)."""
     if data_dir is not None:
         return pathlib.Path(data_dir).expanduser(), "the data_dir argument"
-    from_environment = os.environ.get(_DATA_DIR_VARIABLE)
+    variable = spec.data_dir_variable
+    from_environment = os.environ.get(variable) if variable else None
     if from_environment:
-        return pathlib.Path(from_environment).expanduser(), _DATA_DIR_VARIABLE
-    return _cache_dir(), None
+        return pathlib.Path(from_environment).expanduser(), variable
+    return _cache_dir(spec.name), None
 
 
-def _require_folder(folder, origin):
+def _choose_folder(spec):
+    """Return how a user names a folder for `spec`: 'pass data_dir or set ...'."""
+    if spec.data_dir_variable:
+        return f"pass data_dir or set {spec.data_dir_variable}"
+    return "pass data_dir"
+
+
+def _require_folder(spec, folder, origin):
     if not folder.exists():
+        cache_use = "use (and download into)" if spec.mirrors else "use"
+        unset = f"unset {spec.data_dir_variable} and " if spec.data_dir_variable else ""
         raise DataError(
-            f"MNIST folder {folder} (from {origin}) does not exist; create it and put the "
-            f"four MNIST files there, or unset {_DATA_DIR_VARIABLE} and pass no data_dir to "
-            f"use (and download into) the cache folder {_cache_dir()}"
+            f"{spec.title} folder {folder} (from {origin}) does not exist; create it and put "
+            f"the four {spec.title} files there, or {unset}pass no data_dir to {cache_use} "
+            f"the cache folder {_cache_dir(spec.name)}"
         )
     if not folder.is_dir():
         raise DataError(
-            f"MNIST folder {folder} (from {origin}) is a file, not a folder; "
-            "give the folder that holds the four MNIST files"
+            f"{spec.title} folder {folder} (from {origin}) is a file, not a folder; "
+            f"give the folder that holds the four {spec.title} files"
         )
 
 
-def _find_idx_file(folder, name):
-    """Return `name`.gz or `name` in `folder`, whichever exists first, else None."""
+def _find_file(folder, name):
+    """Return `name`.gz or `name` in `folder`, whichever exists first, else None.
+
+    `folder` is a pathlib.Path or a package's importlib.resources Traversable.
+    """
     for candidate in (folder / f"{name}.gz", folder / name):
         if candidate.is_file():
             return candidate
     return None
 
 
-def _missing_files_message(folder, origin, missing, download):
+def _missing_files_message(spec, folder, origin, missing, download):
     missing_names = ", ".join(f"{name}[.gz]" for name in missing)
     files_are = "file is" if len(missing) == 1 else "files are"
     it_or_them = "it" if len(missing) == 1 else "them"
-    if origin is None:
+    elsewhere = f"{_choose_folder(spec)} to a folder that holds the four {spec.title} files"
+    if origin is None and spec.mirrors:
         advice = (
-            f"call load_mnist(download=True) to download {it_or_them}, or pass data_dir or set "
-            f"{_DATA_DIR_VARIABLE} to a folder that holds the four MNIST files"
+            f"call load_dataset({spec.name!r}, download=True) to download {it_or_them}, "
+            f"or {elsewhere}"
+        )
+    elif origin is None:
+        advice = f"{spec.title} has no download mirrors, so put {it_or_them} there, or {elsewhere}"
+    elif spec.mirrors:
+        advice = (
+            f"put {it_or_them} there, or {elsewhere} (downloads go only into the cache folder "
+            f"{_cache_dir(spec.name)}, used when neither is given)"
         )
     else:
-        advice = (
-            f"put {it_or_them} there, or pass data_dir or set {_DATA_DIR_VARIABLE} to a folder "
-            "that holds the four MNIST files (downloads go only into the cache folder "
-            f"{_cache_dir()}, used when neither is given)"
-        )
+        advice = f"put {it_or_them} there, or {elsewhere}"
     where = "cache folder" if origin is None else f"folder (from {origin})"
-    return f"MNIST {files_are} missing from the {where} {folder}: {missing_names}; {advice}"
+    return (
+        f"{spec.title} {files_are} missing from the {where} {folder}: {missing_names}; {advice}"
+    )
 
 
 def _read_sha256sums(folder):
@@ -597,42 +1017,56 @@ def _read_sha256sums(folder):
     return checksums
 
 
-def _read_verified(path, expected_md5, sha256sums):
-    """Read an IDX file, checking its SHA-256 (if listed) and its content's MD5."""
+def _new_digest(expected):
+    """Return an empty hash of the algorithm that `expected` (hex) was made with."""
+    if len(expected) == 64:
+        return hashlib.sha256()
+    return hashlib.md5(usedforsecurity=False)
+
+
+def _read_verified(spec, path, source, sha256sums, remedy):
+    """Read and decode a file, checking its SHA-256 (if listed) and its content's checksum.
+
+    `remedy` says what to do with a file whose content fails its checksum.
+    """
     file_bytes = path.read_bytes()
     expected_sha256 = sha256sums.get(path.name)
     if expected_sha256 is not None:
         actual_sha256 = hashlib.sha256(file_bytes).hexdigest()
         if actual_sha256 != expected_sha256:
             raise DataError(
-                f"{path}: SHA-256 {actual_sha256} differs from {expected_sha256} listed in "
-                f"{path.parent / _SHA256SUMS_NAME}; the file is corrupt or was replaced, "
+                f"{source}: SHA-256 {actual_sha256} differs from {expected_sha256} listed in "
+                f"{source.parent / _SHA256SUMS_NAME}; the file is corrupt or was replaced, "
                 "copy it again (or update SHA256SUMS if the new file is intended)"
             )
-    content = _gunzip(file_bytes, path) if _is_gzip_name(path) else file_bytes
-    array = _decode_idx(content, path)
-    actual_md5 = hashlib.md5(content, usedforsecurity=False).hexdigest()
-    if actual_md5 != expected_md5:
+    content = _gunzip(file_bytes, source) if _is_gzip_name(path.name) else file_bytes
+    decode = spec.decode or _decode_idx
+    array = decode(content, source)
+    expected = spec.files[path.name.removesuffix(".gz")]
+    digest = _new_digest(expected)
+    digest.update(content)
+    if digest.hexdigest() != expected:
         raise DataError(
-            f"{path}: checksum mismatch: the uncompressed content has MD5 {actual_md5}, "
-            f"expected {expected_md5}; the file is corrupt or not the official MNIST, "
-            "delete it and re-download it (or copy the official file)"
+            f"{source}: checksum mismatch: the uncompressed content has "
+            f"{_DIGEST_NAMES[len(expected)]} {digest.hexdigest()}, expected {expected}; the "
+            f"file is corrupt or not the official {spec.title}, {remedy}"
         )
     return array
 
 
-def _assemble_dataset(arrays, sources):
-    """Check the four MNIST arrays against each other and return a Dataset."""
-    for images_name, labels_name in (
-        (_MNIST_TRAIN_IMAGES, _MNIST_TRAIN_LABELS),
-        (_MNIST_TEST_IMAGES, _MNIST_TEST_LABELS),
-    ):
+def _assemble_dataset(spec, arrays, sources):
+    """Check the four arrays against each other and the spec, and return a Dataset."""
+    train_images, train_labels, test_images, test_labels = spec.files
+    image_axes = len(spec.image_shape)
+    axes_meaning = _IMAGE_AXES.get(image_axes, "image axes")
+    for images_name, labels_name in ((train_images, train_labels), (test_images, test_labels)):
         images, labels = arrays[images_name], arrays[labels_name]
         images_source, labels_source = sources[images_name], sources[labels_name]
-        if images.ndim != 3:
+        if images.ndim != 1 + image_axes:
             raise DataError(
-                f"{images_source}: images must be 3-D (count, rows, columns) but the file "
-                f"has shape {images.shape}; check that image and label files are not swapped"
+                f"{images_source}: images must be {1 + image_axes}-D (count, {axes_meaning}) "
+                f"but the file has shape {images.shape}; check that image and label files "
+                "are not swapped"
             )
         if labels.ndim != 1:
             raise DataError(
@@ -645,26 +1079,32 @@ def _assemble_dataset(arrays, sources):
                 f"{labels.shape[0]} labels; both must come from the same split, "
                 "replace the file that does not belong"
             )
-        out_of_range = np.flatnonzero(labels >= _MNIST_CLASSES)
+        out_of_range = np.flatnonzero((labels < 0) | (labels >= spec.n_classes))
         if out_of_range.size:
             position = int(out_of_range[0])
             raise DataError(
                 f"{labels_source}: label {int(labels[position])} at position {position} is "
-                f"outside 0..{_MNIST_CLASSES - 1} ({out_of_range.size} such labels); the file "
-                "is corrupt or not an MNIST label file, replace it"
+                f"outside 0..{spec.n_classes - 1} ({out_of_range.size} such labels); the file "
+                f"is corrupt or not a {spec.title} label file, replace it"
             )
-    train_images, test_images = arrays[_MNIST_TRAIN_IMAGES], arrays[_MNIST_TEST_IMAGES]
-    if train_images.shape[1:] != test_images.shape[1:]:
+    train_shape, test_shape = arrays[train_images].shape[1:], arrays[test_images].shape[1:]
+    if train_shape != test_shape:
         raise DataError(
-            f"{sources[_MNIST_TRAIN_IMAGES]} has images of {train_images.shape[1:]} pixels but "
-            f"{sources[_MNIST_TEST_IMAGES]} has {test_images.shape[1:]}; training and test "
+            f"{sources[train_images]} has images of {train_shape} pixels but "
+            f"{sources[test_images]} has {test_shape}; training and test "
             "images must have the same size, replace the file that does not belong"
         )
+    if train_shape != spec.image_shape:
+        raise DataError(
+            f"{sources[train_images]} and {sources[test_images]} have images of {train_shape} "
+            f"pixels but {spec.title} images have {spec.image_shape}; the files are not "
+            f"{spec.title}, replace them"
+        )
     return Dataset(
-        X_train=train_images,
-        y_train=arrays[_MNIST_TRAIN_LABELS].astype(np.int64),
-        X_test=test_images,
-        y_test=arrays[_MNIST_TEST_LABELS].astype(np.int64),
+        X_train=arrays[train_images],
+        y_train=arrays[train_labels].astype(np.int64),
+        X_test=arrays[test_images],
+        y_test=arrays[test_labels].astype(np.int64),
     )
 
 
@@ -672,15 +1112,16 @@ class _DownloadRejected(Exception):
     """Signal that a downloaded file arrived but failed its check."""
 
 
-def _download(folder, file_name, expected_md5):
-    """Download `file_name` into `folder` from the first mirror that gives verified bytes."""
+def _download(spec, folder, name):
+    """Download `name`.gz into `folder` from the first mirror that gives verified bytes."""
+    file_name = f"{name}.gz"
     target = folder / file_name
     failures = []
-    for mirror in _MNIST_MIRRORS:
+    for mirror in spec.mirrors:
         url = mirror + file_name
         _LOGGER.info("Downloading %s to %s", url, target)
         try:
-            _download_verified(url, target, expected_md5)
+            _download_verified(url, target, spec.files[name])
         except _DownloadRejected as rejection:
             failures.append(f"{url}: {rejection}")
         except (OSError, HTTPException) as error:
@@ -691,23 +1132,24 @@ def _download(folder, file_name, expected_md5):
             return
     raise DataError(
         f"{target}: download failed from every mirror ({'; '.join(failures)}); nothing was "
-        "kept; check the network connection, or download the four MNIST files yourself and "
-        f"pass data_dir or set {_DATA_DIR_VARIABLE} to their folder"
+        f"kept; check the network connection, or download the four {spec.title} files "
+        f"yourself and {_choose_folder(spec)} to their folder"
     )
 
 
-def _download_verified(url, target, expected_md5):
-    """Stream `url` to a temporary file, check its MD5, then move it to `target`."""
+def _download_verified(url, target, expected):
+    """Stream `url` to a temporary file, check its content's checksum, then move it to `target`."""
     temporary = _temporary_path(target)
     try:
         with _urlopen(url, timeout=_DOWNLOAD_TIMEOUT_SECONDS) as response:
             with open(temporary, "xb") as stream:
                 shutil.copyfileobj(response, stream, _CHUNK_BYTES)
-        actual_md5 = _md5_of_gzip_content(temporary)
-        if actual_md5 != expected_md5:
+        actual = _checksum_of_gzip_content(temporary, expected)
+        if actual != expected:
             raise _DownloadRejected(
-                f"checksum mismatch: the uncompressed download has MD5 {actual_md5}, "
-                f"expected {expected_md5}; the downloaded file was removed"
+                f"checksum mismatch: the uncompressed download has "
+                f"{_DIGEST_NAMES[len(expected)]} {actual}, expected {expected}; "
+                "the downloaded file was removed"
             )
         os.replace(temporary, target)
     finally:
@@ -716,8 +1158,9 @@ def _download_verified(url, target, expected_md5):
         temporary.unlink(missing_ok=True)
 
 
-def _md5_of_gzip_content(path):
-    digest = hashlib.md5(usedforsecurity=False)
+def _checksum_of_gzip_content(path, expected):
+    """Return the hex checksum, of the algorithm `expected` uses, of a gzip file's content."""
+    digest = _new_digest(expected)
     try:
         with gzip.open(path, "rb") as stream:
             while chunk := stream.read(_CHUNK_BYTES):

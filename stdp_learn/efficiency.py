@@ -67,6 +67,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .equations import population_state
+
 __all__ = [
     "E_AC_JOULES",
     "E_MAC_JOULES",
@@ -147,15 +149,6 @@ _VECTOR_HEADER = 24
 # ``i``, ``lastspike`` and ``not_refractory`` of groups with a refractory period, and
 # one int64 index array per linked variable.  (``_spikespace``, the buffer of this
 # step's spikes, is counted with the spike buffers.)
-_NEURON_VARIABLES = {
-    # rate, next_spike | slot_spike_count, i | links: image_index, retries, slot_start, n_images
-    "input": {"float": 2, "int": 2, "bool": 0, "index": 4},
-    # v, ge, gi, theta, input_weight_sum, previous_spike, lastspike |
-    # presentation_spikes, slot_spike_count, i | not_refractory | link: slot_start
-    "exc": {"float": 7, "int": 3, "bool": 1, "index": 1},
-    # v, ge, gi, lastspike | slot_spike_count, i | not_refractory
-    "inh": {"float": 4, "int": 2, "bool": 1, "index": 0},
-}
 # The schedule is one neuron: image_index, retries, slot_spikes, n_images, label,
 # random_seed, input_spikes, exc_spikes, inh_spikes, i (int32) and slot_start.
 _SCHEDULE_BYTES = 10 * _INT + _FLOAT
@@ -163,9 +156,12 @@ _SCHEDULE_BYTES = 10 * _INT + _FLOAT
 _SHARED_BYTES = _BOOL
 
 
-def _bytes(counts: dict) -> int:
-    return (counts["float"] * _FLOAT + counts["int"] * _INT + counts["bool"] * _BOOL
-            + counts["index"] * _INDEX)
+_KIND_BYTES = {"float": _FLOAT, "int": _INT, "bool": _BOOL, "index": _INDEX}
+
+
+def _bytes(variables) -> int:
+    """Return the bytes per neuron of a population's variables (`equations.StateVariable`)."""
+    return sum(_KIND_BYTES[variable.kind] for variable in variables)
 
 
 def _positive_int(value, name, minimum=1) -> int:
@@ -524,7 +520,7 @@ def memory_bytes(n_input, n_neurons, *, params=None, rule=None, n_slots=None,
 
         params = NetworkParams()
     if rule is None:
-        from .plasticity import PairSTDP
+        from .rules import PairSTDP
 
         rule = PairSTDP()
     pres, conn = params.presentation, params.connectivity
@@ -545,9 +541,10 @@ def memory_bytes(n_input, n_neurons, *, params=None, rule=None, n_slots=None,
     by_object = {}
 
     # -- neurons --------------------------------------------------------------------------
-    by_object["input"] = n_input * _bytes(_NEURON_VARIABLES["input"])
-    by_object["exc"] = n_neurons * _bytes(_NEURON_VARIABLES["exc"]) + _SHARED_BYTES
-    by_object["inh"] = n_neurons * _bytes(_NEURON_VARIABLES["inh"])
+    populations = population_state(rule)
+    by_object["input"] = n_input * _bytes(populations["input"])
+    by_object["exc"] = n_neurons * _bytes(populations["exc"]) + _SHARED_BYTES
+    by_object["inh"] = n_neurons * _bytes(populations["inh"])
     by_object["schedule"] = _SCHEDULE_BYTES
     neuron_state = sum(by_object[name] for name in ("input", "exc", "inh", "schedule"))
 

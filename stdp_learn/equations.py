@@ -8,11 +8,16 @@ against the paper.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 from brian2 import Equations
 
-from .config import ExcitatoryParams, InhibitoryParams
+from .config import ExcitatoryParams, InhibitoryParams, NetworkParams
 
 __all__ = [
+    "StateVariable",
+    "population_state",
     "excitatory_equations",
     "excitatory_threshold",
     "excitatory_reset",
@@ -56,9 +61,14 @@ def _conductance_lif(params, extra_lines="", **extra_constants) -> Equations:
     )
 
 
-def excitatory_equations(params: ExcitatoryParams) -> Equations:
-    """Return the excitatory LIF equations with an adaptive threshold theta."""
-    return _conductance_lif(params, _ADAPTIVE_THRESHOLD, tau_theta=params.tau_theta)
+def excitatory_equations(params: ExcitatoryParams, rule=None) -> Equations:
+    """Return the excitatory LIF equations with an adaptive threshold theta.
+
+    A learning rule with per-neuron variables (``rule.neuron_variables``) adds their
+    model lines.
+    """
+    extra = "".join(line + "\n" for line, _ in getattr(rule, "neuron_variables", {}).values())
+    return _conductance_lif(params, _ADAPTIVE_THRESHOLD + extra, tau_theta=params.tau_theta)
 
 
 def excitatory_threshold(params: ExcitatoryParams) -> str:
@@ -69,15 +79,20 @@ def excitatory_threshold(params: ExcitatoryParams) -> str:
     return condition
 
 
-def excitatory_reset() -> str:
-    """Return the reset: back to v_reset, and theta grows by theta_plus while learning."""
-    return (
+def excitatory_reset(rule=None) -> str:
+    """Return the reset: back to v_reset, and theta grows by theta_plus while learning.
+
+    A learning rule with per-neuron variables adds its own reset statements.
+    """
+    reset = (
         "v = v_reset\n"
         "theta += theta_plus * int(plastic)\n"
         "previous_spike = t\n"
         "presentation_spikes += int(t - slot_start < presentation_time)\n"
         "slot_spike_count += 1"
     )
+    extra = rule.neuron_reset() if rule is not None else ""
+    return reset + ("\n" + extra if extra else "")
 
 
 def inhibitory_equations(params: InhibitoryParams) -> Equations:
@@ -87,3 +102,95 @@ def inhibitory_equations(params: InhibitoryParams) -> Equations:
 
 INHIBITORY_THRESHOLD = "v > v_threshold"
 INHIBITORY_RESET = "v = v_reset\nslot_spike_count += 1"
+
+
+# -- the inventory of every population's state ------------------------------------------
+
+#: "Long ago", in seconds: the last spike of a neuron that has not fired.
+LONG_AGO = -1e4
+
+
+@dataclass(frozen=True)
+class StateVariable:
+    """One per-neuron variable of a population, as the simulators and reports see it.
+
+    Attributes
+    ----------
+    name : str
+        The Brian2 variable.
+    kind : {"float", "int", "bool", "index"}
+        Its storage (float64, int32, bool, or an int32 index of a linked variable), for
+        the memory count of `stdp_learn.efficiency`.
+    initial : float or callable, optional
+        The value of a new network in SI units, or a function of the `NetworkParams`
+        returning it; None for variables the network sets itself each slot.
+    carried : bool
+        Carried from one block to the next (a block ends and the next starts from the
+        values it left).
+    time : bool
+        Holds a time, stored relative to the end of the block (every block's clock
+        starts again at zero).
+    """
+
+    name: str
+    kind: str
+    initial: "float | Callable | None" = None
+    carried: bool = False
+    time: bool = False
+
+    def initial_value(self, params: NetworkParams) -> float:
+        """Return the value of this variable in a new network."""
+        return self.initial(params) if callable(self.initial) else float(self.initial)
+
+
+def _carried(name, kind, initial, time=False):
+    return StateVariable(name, kind, initial, carried=True, time=time)
+
+
+# Every variable of the three populations, Brian2's own (i, lastspike, not_refractory)
+# included; the schedule's single neuron is counted apart (stdp_learn.efficiency).
+_POPULATIONS = {
+    "exc": (
+        _carried("v", "float", lambda p: float(p.excitatory.v_rest)),
+        _carried("ge", "float", 0.0),
+        _carried("gi", "float", 0.0),
+        _carried("theta", "float", lambda p: float(p.excitatory.theta_init)),
+        _carried("lastspike", "float", LONG_AGO, time=True),
+        _carried("previous_spike", "float", LONG_AGO, time=True),
+        _carried("presentation_spikes", "int", 0.0),
+        _carried("slot_spike_count", "int", 0.0),
+        StateVariable("input_weight_sum", "float"),   # summed afresh every slot
+        StateVariable("i", "int"),
+        StateVariable("not_refractory", "bool"),
+        StateVariable("slot_start", "index"),          # linked to the schedule
+    ),
+    "inh": (
+        _carried("v", "float", lambda p: float(p.inhibitory.v_rest)),
+        _carried("ge", "float", 0.0),
+        _carried("gi", "float", 0.0),
+        _carried("lastspike", "float", LONG_AGO, time=True),
+        _carried("slot_spike_count", "int", 0.0),
+        StateVariable("i", "int"),
+        StateVariable("not_refractory", "bool"),
+    ),
+    "input": (
+        _carried("slot_spike_count", "int", 0.0),
+        StateVariable("rate", "float"),                # set at every slot's start
+        StateVariable("next_spike", "float"),
+        StateVariable("i", "int"),
+        *(StateVariable(name, "index") for name in ("image_index", "retries", "slot_start", "n_images")),
+    ),
+}
+
+
+def population_state(rule=None) -> dict:
+    """Return ``{population: (StateVariable, ...)}`` for the network with this learning rule.
+
+    The excitatory population holds the rule's per-neuron variables too
+    (``rule.neuron_variables``), carried between blocks.
+    """
+    populations = dict(_POPULATIONS)
+    extra = tuple(_carried(name, "float", initial)
+                  for name, (_, initial) in getattr(rule, "neuron_variables", {}).items())
+    populations["exc"] = populations["exc"] + extra
+    return populations

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 import numpy as np
 from brian2 import (
     Clock,
-    Hz,
     Network,
     NeuronGroup,
     SpikeMonitor,
@@ -44,7 +43,6 @@ from brian2 import (
     declare_types,
     implementation,
     linked_var,
-    ms,
     second,
 )
 from brian2 import stop as brian2_stop
@@ -213,7 +211,7 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     params : NetworkParams
         Neuron, synapse and presentation parameters.
     rule : learning rule
-        Provides the plastic synapses' code (see `stdp_learn.plasticity`).
+        Provides the plastic synapses' code (see `stdp_learn.rules`).
     n_slots : int
         Presentation slots per block; the image store holds this many images.
     weights, delays : ndarray, shape (n_input, n_neurons)
@@ -264,18 +262,21 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
         setattr(inputs, name, linked_var(schedule, name, index=zeros))
     inputs.run_regularly(_INPUT_SLOT_START, clock=slot_clock, when="start", order=1, name="input_slot_start")
 
+    exc_namespace = {
+        "v_threshold": exc_p.v_threshold,
+        "theta_offset": exc_p.theta_offset,
+        "theta_plus": exc_p.theta_plus,
+        "v_reset": exc_p.v_reset,
+        "spike_lockout": exc_p.spike_lockout,
+        "presentation_time": pres.presentation_time,
+    }
+    if rule.neuron_variables:  # the rule's per-neuron traces read its constants
+        exc_namespace.update(rule.namespace())
     exc = NeuronGroup(
-        n_neurons, excitatory_equations(exc_p),
-        threshold=excitatory_threshold(exc_p), reset=excitatory_reset(),
+        n_neurons, excitatory_equations(exc_p, rule),
+        threshold=excitatory_threshold(exc_p), reset=excitatory_reset(rule),
         refractory=exc_p.refractory, method=pres.integration_method, name="exc", clock=clock,
-        namespace={
-            "v_threshold": exc_p.v_threshold,
-            "theta_offset": exc_p.theta_offset,
-            "theta_plus": exc_p.theta_plus,
-            "v_reset": exc_p.v_reset,
-            "spike_lockout": exc_p.spike_lockout,
-            "presentation_time": pres.presentation_time,
-        },
+        namespace=exc_namespace,
     )
     exc.slot_start = linked_var(schedule, "slot_start", index=np.zeros(n_neurons, dtype=int))
     exc.v = exc_p.v_rest

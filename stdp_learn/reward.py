@@ -65,7 +65,7 @@ from brian2 import (
 
 from .config import ConfigError, _check_number, _check_quantity
 from .network import StableClock
-from .plasticity import spike_trace
+from .rules import spike_trace
 from .readout import NO_CLASS
 
 __all__ = ["RewardSTDP", "RewardReadout", "REWARD_POLICIES"]

@@ -38,9 +38,10 @@ from pathlib import Path
 
 import numpy as np
 import brian2
-from brian2 import Quantity, StateMonitor, get_device, second, set_device
+from brian2 import Quantity, StateMonitor, get_device, set_device
 
 from .config import ConfigError
+from .equations import LONG_AGO, population_state
 from .network import NetworkHandle, build_network
 
 __all__ = [
@@ -54,17 +55,6 @@ __all__ = [
     "compiler_available",
     "default_build_root",
 ]
-
-# Variables carried from one block to the next.  Times of last events are stored relative
-# to the end of the block, because every block's clock starts again at zero.
-_NEURON_STATE = {
-    "exc": ("v", "ge", "gi", "theta", "lastspike", "previous_spike", "presentation_spikes",
-            "slot_spike_count"),
-    "inh": ("v", "ge", "gi", "lastspike", "slot_spike_count"),
-    "input": ("slot_spike_count",),
-}
-_RELATIVE_TIMES = ("lastspike", "previous_spike")
-
 
 @dataclass
 class NetworkState:
@@ -250,15 +240,22 @@ class _Simulator:
         self._steps_on = int(round(float(pres.presentation_time / pres.dt)))
 
     # -- state --------------------------------------------------------------------------
+    def _populations(self):
+        return population_state(self.rule)
+
     def _carried(self):
-        synapse_vars = ("w",) + tuple(self.rule.state_variables)
-        carried = dict(_NEURON_STATE, input_exc=synapse_vars)
+        # Times of last events are carried relative to the end of the block, because
+        # every block's clock starts again at zero (see `_time_variables`).
+        carried = {group: tuple(v.name for v in variables if v.carried)
+                   for group, variables in self._populations().items()}
+        carried["input_exc"] = ("w",) + tuple(self.rule.state_variables)
         for extension in self.extensions:
             carried.update(extension.carried_variables)
         return carried
 
     def _time_variables(self):
-        names = set(_RELATIVE_TIMES) | set(self.rule.time_variables)
+        names = {v.name for variables in self._populations().values() for v in variables if v.time}
+        names |= set(self.rule.time_variables)
         for extension in self.extensions:
             names |= set(extension.time_variables)
         return names
@@ -268,32 +265,24 @@ class _Simulator:
 
         `rng` (a numpy Generator) draws the extensions' initial values.
         """
-        exc, inh = self.params.excitatory, self.params.inhibitory
-        n = self.n_neurons
-        arrays = {
-            "exc.v": np.full(n, float(exc.v_rest)),
-            "exc.ge": np.zeros(n),
-            "exc.gi": np.zeros(n),
-            "exc.theta": np.full(n, float(exc.theta_init)),
-            "exc.lastspike": np.full(n, -1e4),
-            "exc.previous_spike": np.full(n, -1e4),
-            "exc.presentation_spikes": np.zeros(n),
-            "exc.slot_spike_count": np.zeros(n),
-            "inh.slot_spike_count": np.zeros(n),
-            "input.slot_spike_count": np.zeros(self.n_input),
-            "inh.v": np.full(n, float(inh.v_rest)),
-            "inh.ge": np.zeros(n),
-            "inh.gi": np.zeros(n),
-            "inh.lastspike": np.full(n, -1e4),
+        sizes = {"exc": self.n_neurons, "inh": self.n_neurons, "input": self.n_input}
+        arrays = {}
+        for group, variables in self._populations().items():
+            for variable in variables:
+                if variable.carried:
+                    arrays[f"{group}.{variable.name}"] = np.full(
+                        sizes[group], variable.initial_value(self.params))
+        arrays.update({
             "input_exc.w": np.asarray(weights, dtype=float).ravel().copy(),
             "input_exc.delay": np.asarray(delays, dtype=float).ravel().copy(),
             "input_exc.shape": np.array(weights.shape, dtype=float),
-        }
+        })
         for name in self.rule.state_variables:
-            start = -1e4 if name in self.rule.time_variables else 0.0  # "long ago"
+            start = LONG_AGO if name in self.rule.time_variables else 0.0
             arrays[f"input_exc.{name}"] = np.full(weights.size, start)
         for extension in self.extensions:
-            arrays.update(extension.initial_arrays(n, rng if rng is not None else np.random.default_rng(0)))
+            arrays.update(extension.initial_arrays(self.n_neurons,
+                                                   rng if rng is not None else np.random.default_rng(0)))
         return NetworkState(arrays)
 
     def _read_state(self, previous: NetworkState, t_end: float) -> NetworkState:

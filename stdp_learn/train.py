@@ -31,7 +31,6 @@ from .record import RECORD_FILE, RunParts, command_line, make_record, peak_memor
 
 __all__ = ["build_parser", "main"]
 
-_DATASETS = ("mnist", "mnist-sample")
 _DEVICES = ("auto", "cpp_standalone", "runtime", "cuda_standalone")
 
 
@@ -64,8 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m stdp_learn.train",
         description="Train a Diehl & Cook (2015) spiking network by STDP and evaluate it.",
     )
-    parser.add_argument("dataset", nargs="?", choices=_DATASETS,
-                        help="'mnist' (full) or 'mnist-sample' (packaged 1,000 + 1,000)")
+    from .data import dataset_names
+
+    names = dataset_names()  # read when the parser is built: registered datasets included
+    parser.add_argument("dataset", nargs="?", choices=names,
+                        help="a registered dataset: " + ", ".join(names)
+                             + " ('mnist-sample': the 1,000 + 1,000 images packaged with the library)")
     parser.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
                         help="continue the interrupted run in RUN_DIR with its own settings")
     parser.add_argument("--neurons", type=_positive_int, default=100, help="excitatory neurons (default 100)")
@@ -311,7 +314,9 @@ def run(args, stop_request=None, argv=None) -> dict:
     if args.resume is not None:
         args = _resumed_args(args, argv)
     elif args.dataset is None:
-        raise UsageError("name a dataset (mnist or mnist-sample), or --resume RUN_DIR")
+        from .data import dataset_names
+
+        raise UsageError(f"name a dataset ({', '.join(dataset_names())}), or --resume RUN_DIR")
     data = load_dataset(args.dataset, args.data_dir)
     split = split_images(data, args)
     X_train, y_train, X_test, y_test = split["X_train"], split["y_train"], split["X_eval"], split["y_eval"]
@@ -385,8 +390,7 @@ def split_images(data, args) -> dict:
 def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started,
                         X_train, y_train, X_test, y_test, data, stop_request):
     from . import DiehlCook2015
-    from .efficiency import efficiency_report, nonzero_pixels
-    from .metrics import accuracy, confusion_matrix, no_answer_count
+    from .report import evaluation_report
 
     _phase_seconds.clear()
     started = time.perf_counter()
@@ -410,37 +414,19 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
     if model.readout is not None and args.readout_pass:
         # the readout learns once more on the frozen features, over the images that
         # labelled the neurons
-        window = slice(max(0, len(X_train) - args.labelling_window), len(X_train))
-        model.fit_readout(X_train[window], y_train[window], stop_requested=stop_request)
+        model.fit_readout(X_train, y_train, last=args.labelling_window, stop_requested=stop_request)
     train_seconds = time.perf_counter() - started
     _phase_seconds["train_seconds"] = train_seconds
 
     test_started = time.perf_counter()
     responses = model.responses(X_test, stop_requested=stop_request)
-    counts, test_log = responses.counts, responses.log
     test_seconds = time.perf_counter() - test_started
     _phase_seconds["evaluation_seconds"] = test_seconds
-    predictions_label = model.predict_from_counts(counts)
-    predictions_pw = model.predict_from_counts(counts, "proportion_weighting")
-    predictions = predictions_label
-    readout_metrics = {}
-    if model.readout is not None:
-        predictions_rstdp = model.predict_from_responses(responses, "rstdp")
-        readout_metrics = {
-            "accuracy_label_assignment": accuracy(y_test, predictions_label),
-            "accuracy_rstdp": accuracy(y_test, predictions_rstdp),
-            "readout_outputs": model.readout.n_outputs,
-        }
-        if args.readout == "rstdp":
-            predictions = predictions_rstdp
-    log = model.training_log_
+    report = evaluation_report(model, responses, y_test, X_test, readout=args.readout)
+    counts, log = responses.counts, model.training_log_
+    train_total = parts.total("train_seconds") + train_seconds
     metrics = {
-        "accuracy": accuracy(y_test, predictions),
-        "readout": args.readout,
-        **readout_metrics,
-        "accuracy_proportion_weighting": accuracy(y_test, predictions_pw),
-        "no_answer": no_answer_count(predictions),
-        "confusion_matrix": confusion_matrix(y_test, predictions).tolist(),
+        **report,
         "dataset": args.dataset,
         "n_neurons": args.neurons,
         "epochs": args.epochs,
@@ -451,36 +437,25 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
         "labelling": args.labelling,
         "labelling_window": args.labelling_window,
         "split": args.evaluate_on,
-        "train_seconds": parts.total("train_seconds") + train_seconds,
+        "train_seconds": train_total,
         "test_seconds": test_seconds,
         "images_per_second": log.images_per_second,
-        "images_per_second_wall": log.images_seen / (parts.total("train_seconds") + train_seconds),
+        "images_per_second_wall": log.images_seen / train_total,
         "test_images_per_second": len(X_test) / test_seconds,
         "mean_retries_per_training_image": float(np.mean(log.retries)) if log.retries else 0.0,
         "max_retries_per_training_image": int(np.max(log.retries)) if log.retries else 0,
         "retry_cap": model.configuration()["params"]["presentation"]["max_retries"],
         "blank_training_images": int(np.count_nonzero(X_train.reshape(len(X_train), -1).max(axis=1) == 0)),
         "unanswered_training_images": log.unanswered,
-        "blank_test_images": int(np.count_nonzero(X_test.reshape(len(X_test), -1).max(axis=1) == 0)),
-        "unanswered_test_images": test_log.unanswered,
         "mean_spikes_per_training_image": float(np.mean(log.spikes)) if log.spikes else 0.0,
-        "mean_spikes_per_test_image": float(counts.sum(axis=1).mean()) if len(counts) else 0.0,
         "training_curve": {"images_seen": model.training_curve_[0].tolist(),
                            "accuracy": model.training_curve_[1].tolist()},
-        "neurons_per_class": np.bincount(model.assignments_[model.assignments_ >= 0], minlength=10).tolist(),
         "training_warnings": log.warnings,
         "peak_memory_mb": peak_memory_mb(),
     }
-    if len(X_test):
-        metrics["efficiency"] = efficiency_report(
-            test_log.layer_spikes, model.n_input_, model.n_neurons,
-            params=model.params, rule=model.rule, n_slots=model.block_size,
-            retries=test_log.retries, nonzero_pixels_per_image=nonzero_pixels(X_test),
-        )
-        metrics["early_exit"] = _early_exit(model, responses, y_test)
     model.save(output / "model.npz")
     np.save(output / "test_counts.npy", counts)
-    _write_figures(model, y_test, predictions, output, data.X_train.shape[1:])
+    _write_figures(model, metrics["confusion_matrix"], output, data.X_train.shape[1:])
     _write_learning_figures(model, snapshots, output, animation=args.animation)
     if "early_exit" in metrics:
         _write_early_exit_figure(metrics["early_exit"], output)
@@ -511,36 +486,18 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
     return metrics
 
 
-def _early_exit(model, responses, y_test):
-    """Accuracy against presentation time when presentations stop once the answer is clear."""
-    from .config import NetworkParams
-    from .efficiency import synaptic_operations
-    from .readout import early_exit_curve
-
-    synops = synaptic_operations(responses.log.layer_spikes, model.n_input_, model.n_neurons,
-                                 per_image=True)["per_image"]["total"]
-    params = model.params if model.params is not None else NetworkParams()
-    curve = early_exit_curve(
-        responses.spikes, y_test, model.assignments_, retries=responses.log.retries,
-        presentation_time=float(params.presentation.presentation_time), synops_per_image=synops)
-    for point in curve:  # JSON has no infinity: the full presentation has no margin
-        point["margin"] = None if np.isinf(point["margin"]) else point["margin"]
-    return curve
-
-
-def _write_figures(model, y_test, predictions, output, image_shape):
+def _write_figures(model, confusion, output, image_shape):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .metrics import confusion_matrix
     from .plotting import plot_confusion, plot_receptive_fields
 
     ax = plot_receptive_fields(model.weights_, image_shape=image_shape, assignments=model.assignments_)
     ax.figure.savefig(output / "receptive_fields.png", dpi=120, bbox_inches="tight")
     plt.close(ax.figure)
-    ax = plot_confusion(confusion_matrix(y_test, predictions))
+    ax = plot_confusion(np.asarray(confusion))
     ax.figure.savefig(output / "confusion.png", dpi=120, bbox_inches="tight")
     plt.close(ax.figure)
 

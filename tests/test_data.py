@@ -4,6 +4,7 @@ The tests never use the network: the module's URL opener is replaced by fakes.
 Tests on the full MNIST files run only when STDP_LEARN_DATA names their folder.
 """
 
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -80,9 +81,11 @@ def fake_mnist(n_train=6, n_test=4, rows=3, columns=2, seed=0):
 
 
 def trust_checksums(monkeypatch, arrays):
-    """Make the MD5 table accept the given arrays instead of the official files."""
-    table = {name: hashlib.md5(idx_bytes(array)).hexdigest() for name, array in arrays.items()}
-    monkeypatch.setattr(data, "_MNIST_MD5", table)
+    """Make the registered MNIST accept the given arrays (of 3 x 2 images, as fake_mnist
+    makes them) instead of the official files."""
+    table = {name: hashlib.md5(idx_bytes(arrays[name])).hexdigest() for name in MNIST_NAMES}
+    fake = dataclasses.replace(data.DATASETS["mnist"], files=table, image_shape=(3, 2))
+    monkeypatch.setitem(data.DATASETS, "mnist", fake)
 
 
 def write_fake_folder(folder, monkeypatch, arrays, trusted=None):
@@ -357,7 +360,7 @@ def test_download_checksum_mismatch_keeps_nothing(monkeypatch, cache_folder):
     with pytest.raises(DataError, match=r"checksum mismatch.*downloaded file was removed"):
         load_mnist()
     assert server.requested == [
-        mirror + "train-images-idx3-ubyte.gz" for mirror in data._MNIST_MIRRORS
+        mirror + "train-images-idx3-ubyte.gz" for mirror in data.DATASETS["mnist"].mirrors
     ]
     assert list(cache_folder.iterdir()) == []
 
@@ -391,7 +394,7 @@ def test_download_falls_back_to_next_mirror(monkeypatch, cache_folder):
     trust_checksums(monkeypatch, arrays)
 
     def second_mirror_only(url):
-        if url.startswith(data._MNIST_MIRRORS[0]):
+        if url.startswith(data.DATASETS["mnist"].mirrors[0]):
             raise urllib.error.HTTPError(url, 503, "Service Unavailable", {}, None)
         return gzip.compress(idx_bytes(arrays[file_name_of(url).removesuffix(".gz")]))
 
@@ -422,8 +425,8 @@ def test_download_of_real_label_files(monkeypatch, cache_folder):
         (cache_folder / name).symlink_to(real_folder / name)
     dataset = load_mnist()
     assert server.requested == [
-        data._MNIST_MIRRORS[0] + "train-labels-idx1-ubyte.gz",
-        data._MNIST_MIRRORS[0] + "t10k-labels-idx1-ubyte.gz",
+        data.DATASETS["mnist"].mirrors[0] + "train-labels-idx1-ubyte.gz",
+        data.DATASETS["mnist"].mirrors[0] + "t10k-labels-idx1-ubyte.gz",
     ]
     assert np.bincount(dataset.y_test).tolist() == TEST_CLASS_COUNTS
 

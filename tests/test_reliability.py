@@ -151,6 +151,8 @@ def test_blank_images_are_refused_without_a_retry_cap(sample):
 def test_ctrl_c_on_the_runtime_device_makes_fit_raise(sample, runtime_numpy):
     """Jupyter's interrupt is a SIGINT to the kernel while Brian2's runtime loop runs."""
     model = DiehlCook2015(n_neurons=5, device="runtime", block_size=5, random_state=0)
+    # Python's own Ctrl-C handler, as in a terminal or a kernel (a background job ignores SIGINT)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(4.0, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     try:
@@ -158,6 +160,7 @@ def test_ctrl_c_on_the_runtime_device_makes_fit_raise(sample, runtime_numpy):
             model.fit(sample.X_train[:400], sample.y_train[:400])
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert model.images_done_ < 400
 
 
