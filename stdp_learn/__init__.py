@@ -28,12 +28,16 @@ from .data import (  # noqa: E402
     load_mnist_sample,
     register_dataset,
 )
+from .connectivity import AllToAll  # noqa: E402
+from .encoding import PoissonEncoder  # noqa: E402
 from .model import DiehlCook2015, ModelFileError, Responses  # noqa: E402
 from .rules import PairSTDP, TripletSTDP  # noqa: E402
 from .reward import RewardReadout, RewardSTDP  # noqa: E402
 
 __all__ = [
     "__version__",
+    "AllToAll",
+    "PoissonEncoder",
     "ConfigError",
     "ConnectivityParams",
     "DataError",

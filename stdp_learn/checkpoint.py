@@ -20,6 +20,8 @@ import numpy as np
 
 from . import __version__
 from .config import NetworkParams
+from .connectivity import connectivity_from_dict
+from .encoding import encoder_from_dict
 from .rules import rule_from_dict
 from .simulation import NetworkState
 from .training import TrainingLog
@@ -106,6 +108,8 @@ def model_meta(model) -> dict:
         "entropy": str(model._seed_sequence().entropy),
         "readout": None if model.readout is None else model.readout.to_dict(),
         "readout_passes": model.readout_passes_,
+        "encoder": model._blocks()[0].to_dict(),
+        "connectivity": model._blocks()[1].to_dict(),
         "n_classes": getattr(model, "n_classes_", None),
     }
 
@@ -152,6 +156,8 @@ def load_model(cls, path, *, device="auto", build_dir=None, progress=False):
         block_size=meta["block_size"], random_state=meta["random_state"],
         build_dir=build_dir, progress=progress,
         readout=None if readout is None else RewardReadout.from_dict(readout),
+        encoder=encoder_from_dict(meta.get("encoder")),
+        connectivity=connectivity_from_dict(meta.get("connectivity")),
     )
     if meta.get("compact"):
         return _load_compact(model, path, meta, arrays)

@@ -27,6 +27,7 @@ __all__ = [
     "NetworkParams",
     "PAPER_INPUTS",
     "RETRY_CAP",
+    "Registry",
 ]
 
 
@@ -57,6 +58,35 @@ def _check_number(owner, name, value, *, positive=False, non_negative=False, int
         raise ConfigError(f"{owner}.{name} must be positive, got {value!r}")
     if non_negative and not value >= 0:
         raise ConfigError(f"{owner}.{name} must not be negative, got {value!r}")
+
+
+class Registry(dict):
+    """The implementations of one seam (learning rule, encoder, connectivity) by name.
+
+    Each implementation's module adds its class with `register` (a class decorator; the
+    class has a ``name``), so the command line, model files and ``from_dict`` read one
+    table.  `from_dict` rebuilds an implementation from its ``to_dict()``, whose
+    ``key`` entry names it (the class name is accepted too).
+    """
+
+    def __init__(self, seam: str, key: str):
+        super().__init__()
+        self.seam, self.key = seam, key
+
+    def register(self, cls):
+        """Add `cls` under ``cls.name``; a second class of the same name is refused."""
+        if cls.name in self and self[cls.name] is not cls:
+            raise ConfigError(f"a {self.seam} named {cls.name!r} is already registered")
+        self[cls.name] = cls
+        return cls
+
+    def from_dict(self, values: dict):
+        """Return the registered implementation that `values` (a ``to_dict()``) describes."""
+        stored = values.get(self.key)
+        for cls in self.values():
+            if stored in (cls.name, cls.__name__):
+                return cls.from_dict(values)
+        raise ConfigError(f"unknown {self.seam} {stored!r}; known: {sorted(self)}")
 
 
 class _Params:

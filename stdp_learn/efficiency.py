@@ -446,7 +446,7 @@ def _seconds(value) -> float:
 
 
 def memory_bytes(n_input, n_neurons, *, params=None, rule=None, n_slots=None,
-                 input_spikes_per_image=None) -> dict:
+                 input_spikes_per_image=None, encoder=None, connectivity=None) -> dict:
     """Return the bytes the simulated network holds, by kind and by object.
 
     The count follows what Brian2 allocates for the network of `stdp_learn.network`:
@@ -474,6 +474,10 @@ def memory_bytes(n_input, n_neurons, *, params=None, rule=None, n_slots=None,
         Input spikes during one presentation, for the estimate of the spikes in flight
         (below).  By default that of an average MNIST image:
         ``n_input * MNIST_MEAN_PIXEL / 255 * max_rate * presentation_time``.
+    encoder : Encoder, optional
+        Its ``input_variables`` are the input group's own (Poisson: rate, next spike).
+    connectivity : Connectivity, optional
+        Gives the number of input synapses (all-to-all: ``n_input * n_neurons``).
 
     Returns
     -------
@@ -534,14 +538,22 @@ def memory_bytes(n_input, n_neurons, *, params=None, rule=None, n_slots=None,
     if not np.isfinite(input_spikes_per_image) or input_spikes_per_image < 0:
         raise ValueError(f"input_spikes_per_image must be >= 0, got {input_spikes_per_image!r}")
 
-    n_plastic = n_input * n_neurons
+    if connectivity is None:
+        from .connectivity import AllToAll
+
+        connectivity = AllToAll()
+    n_plastic = connectivity.n_synapses(n_input, n_neurons)
     n_lateral = n_neurons * (n_neurons - 1)
     rule_variables = len(tuple(rule.state_variables))
     has_post_pathway = bool(rule.on_post().strip())
     by_object = {}
 
     # -- neurons --------------------------------------------------------------------------
-    populations = population_state(rule)
+    if encoder is None:
+        from .encoding import PoissonEncoder
+
+        encoder = PoissonEncoder()
+    populations = population_state(rule, encoder)
     by_object["input"] = n_input * _bytes(populations["input"])
     by_object["exc"] = n_neurons * _bytes(populations["exc"]) + _SHARED_BYTES
     by_object["inh"] = n_neurons * _bytes(populations["inh"])
@@ -682,6 +694,7 @@ def _per_image(values, name, n_images):
 
 def efficiency_report(layer_spikes, n_input, n_neurons, *, params=None, rule=None,
                       n_slots=None, retries=None, nonzero_pixels_per_image=None,
+                      encoder=None, connectivity=None,
                       e_ac=E_AC_JOULES, e_mac=E_MAC_JOULES,
                       e_neuron_update=E_NEURON_UPDATE_JOULES) -> dict:
     """Return spikes, operations, energy and memory per image, and the comparison, JSON-safe.
@@ -805,7 +818,8 @@ def efficiency_report(layer_spikes, n_input, n_neurons, *, params=None, rule=Non
         "comparison": comparison,
         "memory_bytes": memory_bytes(n_input, n_neurons, params=params, rule=rule,
                                      n_slots=n_slots,
-                                     input_spikes_per_image=mean_spikes["input"]),
+                                     input_spikes_per_image=mean_spikes["input"],
+                                     encoder=encoder, connectivity=connectivity),
         "assumptions": comparison_assumptions(),
     }
 

@@ -175,22 +175,22 @@ _POPULATIONS = {
     ),
     "input": (
         _carried("slot_spike_count", "int", 0.0),
-        StateVariable("rate", "float"),                # set at every slot's start
-        StateVariable("next_spike", "float"),
         StateVariable("i", "int"),
         *(StateVariable(name, "index") for name in ("image_index", "retries", "slot_start", "n_images")),
     ),
 }
 
 
-def population_state(rule=None) -> dict:
-    """Return ``{population: (StateVariable, ...)}`` for the network with this learning rule.
+def population_state(rule=None, encoder=None) -> dict:
+    """Return ``{population: (StateVariable, ...)}`` for the network with this rule and encoder.
 
-    The excitatory population holds the rule's per-neuron variables too
-    (``rule.neuron_variables``), carried between blocks.
+    The excitatory population holds the learning rule's per-neuron variables too
+    (``rule.neuron_variables``, carried between blocks), the input population the
+    encoder's (``encoder.input_variables``, none without an encoder).
     """
     populations = dict(_POPULATIONS)
     extra = tuple(_carried(name, "float", initial)
                   for name, (_, initial) in getattr(rule, "neuron_variables", {}).items())
     populations["exc"] = populations["exc"] + extra
+    populations["input"] = tuple(getattr(encoder, "input_variables", ())) + populations["input"]
     return populations

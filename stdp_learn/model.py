@@ -20,6 +20,8 @@ from . import checkpoint as _files
 from . import training as _training
 from .checkpoint import ModelFileError
 from .config import ConfigError, NetworkParams
+from .connectivity import AllToAll
+from .encoding import PoissonEncoder
 from .metrics import accuracy
 from .network import initial_weights, input_delays
 from .readout import assign_labels, predict_all_activity, predict_proportion_weighting
@@ -74,6 +76,12 @@ class DiehlCook2015:
         A layer of class outputs trained by reward-modulated STDP alongside the features
         (`stdp_learn.reward.RewardReadout`).  It learns from the labels `y` given to
         `fit`, during the same presentations; `predict(X, method="rstdp")` uses it.
+    encoder : Encoder, optional
+        How images become input spikes (`stdp_learn.encoding`); the paper's Poisson
+        rates, brighter at every retry, by default.
+    connectivity : Connectivity, optional
+        Which inputs reach which excitatory neurons (`stdp_learn.connectivity`);
+        all-to-all (the paper) by default.
 
     Attributes
     ----------
@@ -107,6 +115,8 @@ class DiehlCook2015:
         build_dir=None,
         progress=False,
         readout=None,
+        encoder=None,
+        connectivity=None,
     ):
         self.n_neurons = n_neurons
         self.rule = rule
@@ -120,13 +130,16 @@ class DiehlCook2015:
         self.build_dir = build_dir
         self.progress = progress
         self.readout = readout
+        self.encoder = encoder
+        self.connectivity = connectivity
 
     # -- parameters ---------------------------------------------------------------------
     def get_params(self) -> dict:
         """Return the constructor arguments."""
         names = ("n_neurons", "rule", "params", "labelling", "labelling_window",
                  "evaluation_interval", "device",
-                 "block_size", "random_state", "build_dir", "progress", "readout")
+                 "block_size", "random_state", "build_dir", "progress", "readout", "encoder",
+                 "connectivity")
         return {name: getattr(self, name) for name in names}
 
     def _validated(self):
@@ -178,16 +191,25 @@ class DiehlCook2015:
         params, _ = self._validated()
         return params.for_input_count(self.n_input_)
 
+    def _blocks(self):
+        """Return the encoder and the connectivity, the paper's where none is given."""
+        encoder = self.encoder if self.encoder is not None else PoissonEncoder()
+        connectivity = self.connectivity if self.connectivity is not None else AllToAll()
+        return encoder, connectivity
+
     def _simulator(self, n_input):
         _, rule = self._validated()
         params = self._validated()[0].for_input_count(n_input)
         extensions = self._extensions()
+        encoder, connectivity = self._blocks()
         key = (n_input, params.to_dict().__repr__(), repr(rule.to_dict()), self.device, self.block_size,
-               repr([extension.to_dict() for extension in extensions]))
+               repr([extension.to_dict() for extension in extensions]), repr(encoder.to_dict()),
+               repr(connectivity.to_dict()))
         if getattr(self, "_simulator_key", None) != key:
             self._sim = make_simulator(self.device, n_input, self.n_neurons, params, rule,
                                        self.block_size, build_root=self.build_dir,
-                                       extensions=extensions)
+                                       extensions=extensions, encoder=encoder,
+                                       connectivity=connectivity)
             self._simulator_key = key
         return self._sim
 
@@ -532,10 +554,13 @@ class DiehlCook2015:
     def configuration(self) -> dict:
         """Return everything that defines this model's network and learning, as JSON values."""
         params, rule = self._validated()
+        encoder, connectivity = self._blocks()
         return {
             "n_neurons": self.n_neurons,
             "params": params.to_dict(),
             "rule": rule.to_dict(),
+            "encoder": encoder.to_dict(),
+            "connectivity": connectivity.to_dict(),
             "readout": None if self.readout is None else self.readout.to_dict(),
             "labelling": self.labelling,
             "labelling_window": self.labelling_window,

@@ -27,7 +27,6 @@ rates (1); the counts are zeroed and, while learning, the input weights normalis
 """
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,15 +38,14 @@ from brian2 import (
     StateMonitor,
     Synapses,
     TimedArray,
-    check_units,
-    declare_types,
-    implementation,
     linked_var,
     second,
 )
-from brian2 import stop as brian2_stop
 
+from .backend import StableClock, end_block
 from .config import NetworkParams
+from .connectivity import AllToAll
+from .encoding import PoissonEncoder
 from .equations import (
     INHIBITORY_RESET,
     INHIBITORY_THRESHOLD,
@@ -90,54 +88,14 @@ slot_start = t
 block_over = end_block(int(image_index >= n_images))  # called for its effect
 """
 
-# Every image of the block was shown and accepted: the simulation stops after this time
-# step, instead of running the block's remaining slots without input.  The stop takes
-# effect once the step is complete (both devices check the flag between steps).
-_END_BLOCK_CPP = """
-int end_block(const int done)
-{
-    if (done)
-        Network::_globally_stopped = true;
-    return done;
-}
-"""
-
-
-@implementation("cpp", _END_BLOCK_CPP, headers=['"network.h"'])
-@declare_types(done="integer", result="integer")
-@check_units(done=1, result=1)
-def end_block(done):
-    """Stop the running simulation after this time step when `done` is nonzero."""
-    if np.any(done):
-        brian2_stop()
-    return done
-
-# Poisson inputs.  Instead of one random number per neuron and time step (rand() < rate*dt),
-# each input draws how many steps pass until its next spike from the geometric distribution
-# of that Bernoulli process: the same spike statistics for one random number per spike.  A
-# spike that would fall after the presentation time is moved out of reach, so the
-# threshold is a single comparison per input.
-_INPUT_MODEL = """
-rate : Hz                     # Poisson rate of this pixel in the current slot
+# The schedule's variables every input reads, linked from the schedule's single neuron.
+_INPUT_LINKS = """
 slot_spike_count : integer    # spikes in the current slot
-next_spike : second           # time step of the next spike
 image_index : integer (linked)
 retries : integer (linked)
 slot_start : second (linked)
 n_images : integer (linked)
 """
-# A pixel with rate 0 divides by log(1) = 0: the guard keeps the division finite, and the
-# last line moves its spike, like any spike after the presentation time, out of reach.
-_NEXT_SPIKE = """
-spike_probability = clip(rate * dt, 0, 0.999999)
-next_spike = {origin} + dt * ceil(log(rand()) / (log(1 - spike_probability) - int(spike_probability == 0)))
-next_spike += never * int(spike_probability == 0 or next_spike - slot_start >= presentation_time)
-"""
-_INPUT_SLOT_START = """
-rate = block_images(image_index * second, i) / 255.0 * (max_rate + retries * retry_rate_step) * int(image_index < n_images)
-""" + _NEXT_SPIKE.format(origin="t - dt")
-_INPUT_THRESHOLD = "t >= next_spike"
-_INPUT_RESET = _NEXT_SPIKE.format(origin="t") + "slot_spike_count += 1\n"
 
 
 @dataclass
@@ -160,33 +118,6 @@ class NetworkHandle:
         return self.network[name]
 
 
-class StableClock(Clock):
-    """A Brian2 clock whose hash is the same in every process.
-
-    The compiled device keeps clocks in sets and writes their initialisation into
-    main.cpp in set order; with Python's default hash (the object's address) the order,
-    and so main.cpp, changes from one process to the next, and a cached build recompiles
-    it each time.  Every clock of the network is a StableClock.
-    """
-
-    _pending_hash = 0  # Brian2 hashes a new object in __new__, before it has attributes
-    # Brian2 lets only properties of the object's own class bypass its variables
-    dt = Clock.__dict__["dt"]
-    dt_ = Clock.__dict__["dt_"]
-
-    def __new__(cls, dt, name):
-        cls._pending_hash = zlib.crc32(name.encode())
-        clock = super().__new__(cls, dt=dt, name=name)
-        clock.__dict__["_stable_hash"] = cls._pending_hash
-        return clock
-
-    def __init__(self, dt, name):
-        super().__init__(dt=dt, name=name)
-
-    def __hash__(self):
-        return self.__dict__.get("_stable_hash", type(self)._pending_hash)
-
-
 def initial_weights(n_input, n_neurons, params: NetworkParams, rng) -> np.ndarray:
     """Return initial input weights, shape (n_input, n_neurons): (U(0, 1) + 0.01) * w_init_max."""
     conn = params.connectivity
@@ -199,7 +130,7 @@ def input_delays(n_input, n_neurons, params: NetworkParams, rng) -> np.ndarray:
 
 
 def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, weights, delays,
-                  extensions=()):
+                  extensions=(), encoder=None, connectivity=None):
     """Build the network in the current Brian2 device.
 
     Parameters
@@ -221,6 +152,11 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
         reward).  Each has a method ``build(handle)`` that returns its Brian2 objects,
         built from the named objects of `handle`; see `stdp_learn.simulation` for the
         rest of the interface.
+    encoder : Encoder, optional
+        How images become input spikes (`stdp_learn.encoding`); Poisson rates by default.
+    connectivity : Connectivity, optional
+        Which inputs reach which excitatory neurons (`stdp_learn.connectivity`);
+        all-to-all by default.
 
     Returns
     -------
@@ -246,21 +182,18 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     )
     schedule.run_regularly(_SCHEDULE_STEP, clock=slot_clock, when="start", order=0, name="schedule_step")
 
+    encoder = encoder if encoder is not None else PoissonEncoder()
     inputs = NeuronGroup(
-        n_input, _INPUT_MODEL, threshold=_INPUT_THRESHOLD, reset=_INPUT_RESET, name="input",
-        clock=clock,
-        namespace={
-            "block_images": block_images,
-            "max_rate": pres.max_rate,
-            "retry_rate_step": pres.retry_rate_step,
-            "presentation_time": pres.presentation_time,
-            "never": 1e9 * second,
-        },
+        n_input, encoder.model() + _INPUT_LINKS, threshold=encoder.threshold(),
+        reset=encoder.reset() + "slot_spike_count += 1\n", name="input", clock=clock,
+        namespace=dict(encoder.namespace(params), block_images=block_images,
+                       presentation_time=pres.presentation_time),
     )
     zeros = np.zeros(n_input, dtype=int)
     for name in ("image_index", "retries", "slot_start", "n_images"):
         setattr(inputs, name, linked_var(schedule, name, index=zeros))
-    inputs.run_regularly(_INPUT_SLOT_START, clock=slot_clock, when="start", order=1, name="input_slot_start")
+    inputs.run_regularly(encoder.slot_start(), clock=slot_clock, when="start", order=1,
+                         name="input_slot_start")
 
     exc_namespace = {
         "v_threshold": exc_p.v_threshold,
@@ -301,7 +234,7 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
         on_post=rule.on_post(),
         name="input_exc", namespace=namespace, clock=clock,
     )
-    input_exc.connect()
+    (connectivity if connectivity is not None else AllToAll()).connect(input_exc)
     # Brian2 orders all-to-all synapses by source then target: row-major (n_input, n_neurons).
     input_exc.w = np.asarray(weights, dtype=float).ravel()
     input_exc.axonal_delay = np.asarray(delays, dtype=float).ravel() * second

@@ -75,6 +75,7 @@ def evaluation_report(model, responses, y, X=None, readout="label_assignment") -
             params=model.network_params_, rule=model.rule, n_slots=model.block_size,
             retries=responses.log.retries,
             nonzero_pixels_per_image=None if X is None else nonzero_pixels(X),
+            encoder=model._blocks()[0], connectivity=model._blocks()[1],
         )
         report["early_exit"] = _early_exit(model, responses, y)
     return report

@@ -64,7 +64,7 @@ from brian2 import (
 )
 
 from .config import ConfigError, _check_number, _check_quantity
-from .network import StableClock
+from .backend import StableClock
 from .rules import spike_trace
 from .readout import NO_CLASS
 

@@ -38,8 +38,16 @@ from pathlib import Path
 
 import numpy as np
 import brian2
-from brian2 import Quantity, StateMonitor, get_device, set_device
+from brian2 import Quantity, get_device, set_device
 
+from .backend import (
+    SPIKE_QUEUES,
+    brian2_preferences,
+    run_standalone,
+    sorted_clocks,
+    spike_queue,
+    standalone_owner,
+)
 from .config import ConfigError
 from .equations import LONG_AGO, population_state
 from .network import NetworkHandle, build_network
@@ -227,7 +235,13 @@ class _Simulator:
 
     device_name = ""
 
-    def __init__(self, n_input, n_neurons, params, rule, n_slots, extensions=()):
+    def __init__(self, n_input, n_neurons, params, rule, n_slots, extensions=(), encoder=None,
+                 connectivity=None):
+        from .connectivity import AllToAll
+        from .encoding import PoissonEncoder
+
+        self.encoder = encoder if encoder is not None else PoissonEncoder()
+        self.connectivity = connectivity if connectivity is not None else AllToAll()
         self.extensions = tuple(extensions)
         self.n_input = int(n_input)
         self.n_neurons = int(n_neurons)
@@ -241,7 +255,7 @@ class _Simulator:
 
     # -- state --------------------------------------------------------------------------
     def _populations(self):
-        return population_state(self.rule)
+        return population_state(self.rule, self.encoder)
 
     def _carried(self):
         # Times of last events are carried relative to the end of the block, because
@@ -451,21 +465,6 @@ class _Simulator:
         return values
 
 
-@contextlib.contextmanager
-def brian2_preferences(**values):
-    """Set Brian2 preferences (``core__stop_on_keyboard_interrupt=False`` for
-    ``core.stop_on_keyboard_interrupt``) for the duration of a block, then restore them."""
-    names = {key.replace("__", "."): value for key, value in values.items()}
-    previous = {name: brian2.prefs[name] for name in names}
-    for name, value in names.items():
-        brian2.prefs[name] = value
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            brian2.prefs[name] = value
-
-
 class RuntimeSimulator(_Simulator):
     """Run blocks in Brian2's runtime mode (numpy code generation, Python per time step)."""
 
@@ -478,15 +477,13 @@ class RuntimeSimulator(_Simulator):
         if get_device() is not brian2.devices.all_devices["runtime"]:
             # a compiled build elsewhere switched the global device: switch back, and that
             # compiled build must rebuild when it runs again
-            set_device("runtime")
-            StandaloneSimulator._active_owner = None
+            standalone_owner.release()
         if self.handle is not None:
             return
-        brian2.prefs.codegen.target = "numpy"
         self.handle = build_network(
             self.n_input, self.n_neurons, self.params, self.rule, self.n_slots,
             weights=np.zeros((self.n_input, self.n_neurons)), delays=delays,
-            extensions=self.extensions,
+            extensions=self.extensions, encoder=self.encoder, connectivity=self.connectivity,
         )
         self.handle.network.store("block_start")
 
@@ -503,38 +500,10 @@ class RuntimeSimulator(_Simulator):
             variable.set_value(np.asarray(value, dtype=variable.dtype))
         brian2.seed(seed)
         # Brian2 would end the run early on Ctrl-C and return as if the block were whole
-        with brian2_preferences(core__stop_on_keyboard_interrupt=False):
+        # numpy code generation: the network is rebuilt for no other target.  Brian2 would
+        # end the run early on Ctrl-C and return as if the block were whole.
+        with brian2_preferences(codegen__target="numpy", core__stop_on_keyboard_interrupt=False):
             handle.network.run(self.n_slots * self.params.presentation.slot_duration, namespace={})
-
-
-#: Spike queues of the compiled device: "sorted" (stdp_learn/cpp/spikequeue.h: a spike's
-#: synapses kept in runs of equal delay, each queued in one copy) or "brian2" (Brian2's own,
-#: one synapse at a time).  Both queue the same synapses in the same order.
-SPIKE_QUEUES = ("sorted", "brian2")
-_SORTED_QUEUE = Path(__file__).parent / "cpp" / "spikequeue.h"
-
-
-@contextlib.contextmanager
-def _spike_queue(device, kind):
-    """Let `device` install the spike queue `kind` into the build folder while it builds."""
-    if kind == "brian2":
-        yield
-        return
-    brian2_copy = device.copy_source_files
-
-    def copy_source_files(writer, directory):
-        brian2_copy(writer, directory)
-        target = Path(directory) / "brianlib" / "spikequeue.h"
-        shutil.copyfile(_SORTED_QUEUE, target)
-        # the source's time, as Brian2 copies its own: an unchanged queue compiles nothing
-        stat = _SORTED_QUEUE.stat()
-        os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-
-    device.copy_source_files = copy_source_files
-    try:
-        yield
-    finally:
-        del device.copy_source_files
 
 
 @contextlib.contextmanager
@@ -600,11 +569,10 @@ class StandaloneSimulator(_Simulator):
     """
 
     device_name = "cpp_standalone"
-    _active_owner = None  # the simulator whose build the global device currently holds
 
     def __init__(self, n_input, n_neurons, params, rule, n_slots, extensions=(), build_root=None,
-                 spike_queue="sorted"):
-        super().__init__(n_input, n_neurons, params, rule, n_slots, extensions)
+                 spike_queue="sorted", encoder=None, connectivity=None):
+        super().__init__(n_input, n_neurons, params, rule, n_slots, extensions, encoder, connectivity)
         if spike_queue not in SPIKE_QUEUES:
             raise ConfigError(f"spike_queue must be one of {SPIKE_QUEUES}, got {spike_queue!r}")
         self.spike_queue = spike_queue
@@ -621,6 +589,8 @@ class StandaloneSimulator(_Simulator):
             "params": self.params.to_dict(),
             "rule": self.rule.to_dict(),
             "extensions": [ext.to_dict() for ext in self.extensions],
+            "encoder": self.encoder.to_dict(),
+            "connectivity": self.connectivity.to_dict(),
             "brian2": brian2.__version__,
             "spike_queue": self.spike_queue,
             "format": 2,
@@ -629,13 +599,11 @@ class StandaloneSimulator(_Simulator):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def _ensure_built(self, delays):
-        standalone = brian2.devices.all_devices["cpp_standalone"]
-        if StandaloneSimulator._active_owner is self and get_device() is standalone:
+        if standalone_owner.holds(self):
             return
         start = time.perf_counter()
-        previous = StandaloneSimulator._active_owner
-        if previous is not None:
-            previous.handle = None  # it rebuilds when it runs again
+        standalone = brian2.devices.all_devices["cpp_standalone"]
+        standalone_owner.claim(self)
         self.handle = None
         standalone.reinit()
         # Objects of an earlier build still alive keep their names, and the new ones would
@@ -659,14 +627,13 @@ class StandaloneSimulator(_Simulator):
         with preferences:
             self._generate_and_compile(delays)
         self.compile_seconds = time.perf_counter() - start
-        StandaloneSimulator._active_owner = self
 
     def _generate_and_compile(self, delays):
         device = get_device()
         self.handle = build_network(
             self.n_input, self.n_neurons, self.params, self.rule, self.n_slots,
             weights=np.zeros((self.n_input, self.n_neurons)), delays=delays,
-            extensions=self.extensions,
+            extensions=self.extensions, encoder=self.encoder, connectivity=self.connectivity,
         )
         device.apply_run_args()
         # The pathway's delays cannot be set from the command line: copy them from the
@@ -683,13 +650,10 @@ class StandaloneSimulator(_Simulator):
         seed_array = device.get_array_name(self.handle["schedule"].variables["random_seed"])
         device.insert_code("main", f"brian::_random_generators[0].seed((unsigned long) brian::{seed_array}[0]);")
         self.handle.network.run(self.n_slots * self.params.presentation.slot_duration, namespace={})
-        # Brian2 keeps the clocks in a set, whose order changes from process to process,
-        # and writes their initialisation into main.cpp in that order: a cached build
-        # would recompile main.cpp in every new process.  A fixed order keeps it as is.
-        device.clocks = sorted(device.clocks, key=lambda clock: clock.name)
+        sorted_clocks(device)  # a cached build's main.cpp stays as it is
         with _exclusive(self.build_dir.parent / f"{self.build_dir.name}.lock"):
             _remove_stale_work_folders(self.build_dir)
-            with _spike_queue(device, self.spike_queue):
+            with spike_queue(device, self.spike_queue):
                 device.build(directory=str(self.build_dir), compile=True, run=False, with_output=False)
             self._drop_work_folder()
             self.work_dir = _make_work_folder(self.build_dir)
@@ -708,17 +672,7 @@ class StandaloneSimulator(_Simulator):
             array = np.asarray(value, dtype=variable.dtype)
             run_args[key] = Quantity(array, dim=variable.dim)
         device = get_device()
-        # Brian2 writes the run's input files under project_dir: ours, not the shared build
-        device.project_dir = str(self.work_dir)
-        device.run(directory=str(self.work_dir), results_directory=self._results_directory,
-                   with_output=False, run_args=run_args)
-        # Brian2 reads a monitor's 2-d array from disk in the shape of its previous read; a
-        # block that stopped early recorded fewer rows: let the file's length decide.
-        for monitor in handle.network.objects:
-            if isinstance(monitor, StateMonitor):
-                for variable in monitor.variables.values():
-                    if isinstance(getattr(variable, "size", None), tuple):
-                        variable.size = (0, variable.size[1])
+        run_standalone(device, self.work_dir, self._results_directory, run_args, handle.network)
         if not self._parallel:
             device.delete(code=False, data=False, run_args=True, directory=False)
 
@@ -784,10 +738,12 @@ def check_device(device) -> str:
 
 
 def make_simulator(device, n_input, n_neurons, params, rule, n_slots, build_root=None,
-                   extensions=()):
+                   extensions=(), encoder=None, connectivity=None):
     """Return the simulator for ``device``: "runtime", "cpp_standalone" or "auto"."""
     device = check_device(device)
     check_memory(n_input, n_neurons, extensions)
     if device == "runtime":
-        return RuntimeSimulator(n_input, n_neurons, params, rule, n_slots, extensions)
-    return StandaloneSimulator(n_input, n_neurons, params, rule, n_slots, extensions, build_root)
+        return RuntimeSimulator(n_input, n_neurons, params, rule, n_slots, extensions,
+                                encoder=encoder, connectivity=connectivity)
+    return StandaloneSimulator(n_input, n_neurons, params, rule, n_slots, extensions, build_root,
+                               encoder=encoder, connectivity=connectivity)

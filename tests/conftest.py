@@ -44,10 +44,9 @@ needs_compiler = pytest.mark.skipif(not compiler_available(), reason="no C++ com
 
 def use_runtime_device():
     """Switch Brian2 back to runtime mode after tests that compiled a network."""
-    from stdp_learn.simulation import StandaloneSimulator
+    from stdp_learn.backend import standalone_owner
 
-    brian2.set_device("runtime")
-    StandaloneSimulator._active_owner = None
+    standalone_owner.release()
 
 
 @pytest.fixture

@@ -259,7 +259,7 @@ def test_runtime_and_standalone_devices_agree(build_root, monkeypatch):
     # One compiled program serves both checks (a build takes tens of seconds): the images,
     # weights, seed and the plastic flag are all run-time arguments.  The runtime blocks
     # run first: once the standalone device is active, runtime networks cannot run.
-    monkeypatch.setattr(StandaloneSimulator, "_active_owner", None)
+    use_runtime_device()  # the compiled device holds no earlier build
     n_slots = 6
     # Without a spike minimum every slot is accepted, so `counts` holds every response.
     params = NetworkParams(connectivity=PARAMS.connectivity,
@@ -319,7 +319,7 @@ def test_sorted_spike_queue_computes_exactly_what_brian2s_queue_does(build_root,
     # The queue that copies a spike's synapses in runs of equal delay must deliver the same
     # synapses in the same order at every step: learning on Poisson input, with 0-10 ms
     # delays, ends in bit-identical states.
-    monkeypatch.setattr(StandaloneSimulator, "_active_owner", None)
+    use_runtime_device()  # the compiled device holds no earlier build
     config = (N_INPUT, N_NEURONS, PARAMS, FAST_RULE, 4)
     weights, delays = weights_and_delays()
     assert len(np.unique(np.round(delays / float(PARAMS.presentation.dt)))) > 10

@@ -420,7 +420,7 @@ def test_readout_runs_in_blocks_and_carries_its_state():
 def test_readout_runtime_and_standalone_devices_agree(build_root, monkeypatch):
     # Black and white images drive the network the same way on both devices, so the
     # readout's spikes, rewards and weights must agree.
-    monkeypatch.setattr(StandaloneSimulator, "_active_owner", None)
+    use_runtime_device()  # the compiled device holds no earlier build
     config = (N_INPUT, N_NEURONS, TINY, PairSTDP(), 4)
     images, labels = black_and_white_images(4, seed=3), np.array([0, 1, 1, 0])
     runtime = RuntimeSimulator(*config, extensions=[TINY_READOUT])

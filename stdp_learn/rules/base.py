@@ -34,7 +34,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from brian2 import check_units, implementation
 
-from ..config import ConfigError
+from ..config import Registry
 
 __all__ = ["LearningRule", "RULES", "register_rule", "rule_from_dict", "spike_trace"]
 
@@ -58,24 +58,9 @@ class LearningRule(Protocol):
 
 
 #: Learning rules by name; each rule's module adds itself with `register_rule`.
-RULES: dict = {}
-
-
-def register_rule(cls):
-    """Class decorator: add a rule class to `RULES` under its ``name``."""
-    if cls.name in RULES and RULES[cls.name] is not cls:
-        raise ConfigError(f"a learning rule named {cls.name!r} is already registered")
-    RULES[cls.name] = cls
-    return cls
-
-
-def rule_from_dict(values: dict):
-    """Rebuild any registered rule written by its ``to_dict``."""
-    stored = values.get("rule")
-    for cls in RULES.values():
-        if stored in (cls.name, cls.__name__):
-            return cls.from_dict(values)
-    raise ConfigError(f"unknown learning rule {stored!r}; known: {sorted(RULES)}")
+RULES = Registry("learning rule", "rule")
+register_rule = RULES.register
+rule_from_dict = RULES.from_dict
 
 
 # Why a function of its own, and why the cap: without the cap, the spike times of silent
