@@ -64,6 +64,7 @@ def main(argv=None) -> int:
     results = {"label_assignment": report["accuracy_label_assignment"],
                "proportion_weighting": report["accuracy_proportion_weighting"]}
     options = {k: v for k, v in vars(args).items() if k != "data_dir"}
+    options["dataset"] = f"mnist-{args.variant}"
     record = script_record(
         "python experiments/other_data.py", argv, model, arguments=options, split="test",
         sizes={"train": len(X_train), "epochs": 1, "labelling": min(10_000, len(X_train)),

@@ -97,6 +97,12 @@ def _neurons(record):
     return model.get("n_neurons", _arguments(record).get("neurons"))
 
 
+def _dataset(record) -> str:
+    """Return the dataset a record names, or the record's own name (the scripts that make
+    data sets of their own name them so)."""
+    return _arguments(record).get("dataset") or record.get("name") or DASH
+
+
 def _percent(value) -> str:
     return DASH if value is None else f"{100 * value:.2f} %"
 
@@ -180,7 +186,7 @@ def runs_table(records) -> str:
         speed = timings.get("train_images_per_second")
         memory = record.get("peak_memory_mb")
         rows.append((
-            _neurons(record), _arguments(record).get("dataset", DASH), _training(record),
+            _neurons(record), _dataset(record), _training(record),
             _split(record), _percent(results.get("label_assignment")),
             _percent(results.get("proportion_weighting")), _percent(results.get("rstdp")),
             record.get("seed"), DASH if speed is None else f"{speed:.1f}",
@@ -231,7 +237,7 @@ def seeds_table(records) -> str:
         first = members[0][1]
         accuracies = [r.get("results", {}).get("label_assignment") for _, r in members]
         rows.append((
-            _neurons(first), _arguments(first).get("dataset", DASH), _training(first),
+            _neurons(first), _dataset(first), _training(first),
             f"{first.get('sizes', {}).get('test', 0):,}", _arguments(first).get("readout", DASH),
             len(members), _mean_sd(accuracies),
             ", ".join(str(r.get("seed")) for _, r in members),

@@ -199,9 +199,9 @@ class ExcitatoryParams(_Params):
         neuron from firing.  Brian 1.4, the original code's simulator, holds v only for
         a reset of the form ``v = value``; the excitatory reset of that code is a string
         of statements (v, theta, timer), for which it only blocks spikes: "no_spike",
-        the default.  It learns more slowly at first (51 % after 2,000 images against
-        68 % with "hold_v") and better in the end: 82.1 % after the 60,000 images
-        against 78.6 % (experiments/README.md).
+        the default.  It learns more slowly at first (on the validation split, 49.5 %
+        after 2,000 images against 68.1 % with "hold_v") and better in the end: 82.19 %
+        after 50,000 images against 80.77 % (experiments/README.md).
     """
 
     v_rest: Quantity = _q(-65 * mV, volt, doc="resting potential")
@@ -307,8 +307,8 @@ class PresentationParams(_Params):
         conductance-time of a 1 ms synapse, 1 ms * w; the default, exponential Euler,
         decays ge exactly but holds it constant while v integrates over each step, which
         gives 1.27 ms * w.  With the stronger drive more neurons learn sharp receptive
-        fields: 100 neurons trained on 10,000 images score 74.5 % instead of 66.7 %, on
-        60,000 images 78.6 % instead of 65.3 % (experiments/README.md).
+        fields: 100 neurons trained on 50,000 images score 82.19 % on the validation
+        split instead of 78.70 % (experiments/README.md).
     """
 
     presentation_time: Quantity = _q(350 * ms, second, "positive", doc="input on per image")

@@ -364,11 +364,11 @@ class RewardReadout:
     (default) the neuromodulator and the eligibility traces are cleared at the start of
     every slot, so that a reward never reaches the next image's spikes.
 
-    On 100 excitatory neurons trained on 2,000 MNIST images (3 seeds), "most_spikes" with
-    a frozen pass scored 55.7 % against 51.3 % for label assignment, where "first_spike"
-    with a winner-take-all scored 45.2 % against 52.9 %: the first spike comes after one
-    or two excitatory spikes, the answer of "most_spikes" uses all of them (about 14 per
-    image).  See experiments/README.md.
+    On 100 excitatory neurons trained on 2,000 MNIST images (3 seeds, the validation
+    split), "most_spikes" with a frozen pass scored 53.7 % against 49.8 % for label
+    assignment, where "first_spike" with a winner-take-all scored 44.3 %: the first spike
+    comes after one or two excitatory spikes, the answer of "most_spikes" uses all of
+    them (about 14 per image).  See experiments/README.md.
 
     Cost: the weight update passes over the ``n_neurons * n_outputs`` synapses every
     ``rule.update_interval`` (100 times per 500 ms slot with the default rule);
