@@ -571,11 +571,13 @@ class StandaloneSimulator(_Simulator):
     device_name = "cpp_standalone"
 
     def __init__(self, n_input, n_neurons, params, rule, n_slots, extensions=(), build_root=None,
-                 spike_queue="sorted", encoder=None, connectivity=None):
+                 spike_queue="sorted", encoder=None, connectivity=None, profile=False):
         super().__init__(n_input, n_neurons, params, rule, n_slots, extensions, encoder, connectivity)
         if spike_queue not in SPIKE_QUEUES:
             raise ConfigError(f"spike_queue must be one of {SPIKE_QUEUES}, got {spike_queue!r}")
         self.spike_queue = spike_queue
+        # Brian2 times every code object of a profiled build (benchmarks/profile.py)
+        self.profile = bool(profile)
         self.build_root = Path(build_root) if build_root else default_build_root()
         self.build_dir = self.build_root / self._structure_key()
         self.work_dir: Path | None = None
@@ -595,6 +597,8 @@ class StandaloneSimulator(_Simulator):
             "spike_queue": self.spike_queue,
             "format": 2,
         }
+        if self.profile:
+            description["profile"] = True
         text = json.dumps(description, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -649,7 +653,8 @@ class StandaloneSimulator(_Simulator):
         # Seed the random numbers from a variable, so every block draws its own stream.
         seed_array = device.get_array_name(self.handle["schedule"].variables["random_seed"])
         device.insert_code("main", f"brian::_random_generators[0].seed((unsigned long) brian::{seed_array}[0]);")
-        self.handle.network.run(self.n_slots * self.params.presentation.slot_duration, namespace={})
+        self.handle.network.run(self.n_slots * self.params.presentation.slot_duration, namespace={},
+                                profile=self.profile)
         sorted_clocks(device)  # a cached build's main.cpp stays as it is
         with _exclusive(self.build_dir.parent / f"{self.build_dir.name}.lock"):
             _remove_stale_work_folders(self.build_dir)
@@ -678,6 +683,16 @@ class StandaloneSimulator(_Simulator):
 
     _results_directory = "results"
     _parallel = False
+
+    def profiling_info(self) -> dict:
+        """Return {code object: seconds} of the last block of a profiled build."""
+        path = self.work_dir / self._results_directory / "profiling_info.txt"
+        times = {}
+        for line in path.read_text().splitlines():
+            name, _, seconds = line.strip().rpartition("\t")
+            if name:
+                times[name] = float(seconds)
+        return times
 
     def use_results_directory(self, name):
         """Write this process's results to `name` inside the build folder (parallel runs)."""

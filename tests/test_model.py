@@ -241,7 +241,7 @@ def test_pretrained_models_load_and_classify(sample):
     from importlib import resources
 
     folder = resources.files("stdp_learn") / "pretrained"
-    shipped = sorted(int(p.name[2:-4]) for p in folder.iterdir() if p.name.startswith("dc"))
+    shipped = sorted(int(p.name[2:-4]) for p in folder.iterdir() if p.name.endswith(".npz"))
     assert shipped == [100, 400]
     for n_neurons in shipped:
         model = DiehlCook2015.pretrained(n_neurons)
