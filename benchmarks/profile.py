@@ -84,7 +84,7 @@ def main(argv=None):
         print(f"\nN = {n}: {images} images in {slots} slots, {wall:.1f} s wall for the block "
               f"({images / wall:.1f} images/s), {total:.1f} s in code objects; "
               f"simulation peak {peak:.0f} MB; {os.cpu_count()} cores")
-        print(f"| part | seconds | share | ms per slot |\n| --- | --- | --- | --- |")
+        print("| part | seconds | share | ms per slot |\n| --- | --- | --- | --- |")
         for label, seconds in sorted(grouped.items(), key=lambda item: -item[1]):
             print(f"| {label} | {seconds:.2f} | {seconds / total:.1%} | {1e3 * seconds / slots:.2f} |")
         rest = wall - total

@@ -30,13 +30,16 @@ from .data import (  # noqa: E402
 )
 from .connectivity import AllToAll  # noqa: E402
 from .encoding import PoissonEncoder  # noqa: E402
+from .encoders import BernoulliEncoder, LatencyEncoder  # noqa: E402
 from .model import DiehlCook2015, ModelFileError, Responses  # noqa: E402
-from .rules import PairSTDP, TripletSTDP  # noqa: E402
+from .rules import PairSTDP, SymmetricSTDP, TripletSTDP  # noqa: E402
 from .reward import RewardReadout, RewardSTDP  # noqa: E402
 
 __all__ = [
     "__version__",
     "AllToAll",
+    "BernoulliEncoder",
+    "LatencyEncoder",
     "PoissonEncoder",
     "ConfigError",
     "ConnectivityParams",
@@ -51,6 +54,7 @@ __all__ = [
     "PairSTDP",
     "PresentationParams",
     "Responses",
+    "SymmetricSTDP",
     "TripletSTDP",
     "as_dataset",
     "dataset_names",

@@ -55,10 +55,21 @@ from .equations import (
     inhibitory_equations,
 )
 
-__all__ = ["NetworkHandle", "build_network", "initial_weights", "input_delays"]
+__all__ = ["NetworkHandle", "build_network", "initial_weights", "input_delays",
+           "presentation_accepted", "retry_limit"]
 
 # A retry cap of None means "until the network answers"; the compiled code needs a number.
 _UNLIMITED_RETRIES = 2**30
+
+
+def retry_limit(presentation) -> int:
+    """Return the retries after which a presentation is accepted whatever its response."""
+    return _UNLIMITED_RETRIES if presentation.max_retries is None else presentation.max_retries
+
+
+def presentation_accepted(slot_spikes, retries, presentation) -> bool:
+    """Return whether a slot's presentation is accepted: the rule `_SCHEDULE_STEP` runs."""
+    return slot_spikes >= presentation.min_spikes or retries >= retry_limit(presentation)
 
 _SCHEDULE_MODEL = """
 image_index : integer   # row of block_images shown in this slot
@@ -75,6 +86,7 @@ inh_spikes : integer
 
 # At the start of every slot decide on the previous one: accept it (next image, base
 # intensity) if it drew enough spikes or ran out of retries, else show it again brighter.
+# `presentation_accepted` is the same rule for the slot a block ends on.
 _SCHEDULE_STEP = """
 accepted = slot_spikes >= min_spikes or retries >= max_retries
 image_index += int(accepted)
@@ -165,7 +177,7 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     exc_p, inh_p = params.excitatory, params.inhibitory
     conn, pres = params.connectivity, params.presentation
     slot = pres.slot_duration
-    max_retries = _UNLIMITED_RETRIES if pres.max_retries is None else pres.max_retries
+    max_retries = retry_limit(pres)
 
     block_images = TimedArray(np.zeros((n_slots, n_input)), dt=1 * second, name="block_images")
     # one extra row: the slot after the last image reads a label too

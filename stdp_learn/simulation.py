@@ -50,7 +50,7 @@ from .backend import (
 )
 from .config import ConfigError
 from .equations import LONG_AGO, population_state
-from .network import NetworkHandle, build_network
+from .network import NetworkHandle, build_network, presentation_accepted
 
 __all__ = [
     "SpikeTrains",
@@ -329,8 +329,7 @@ class _Simulator:
         moved_on = np.zeros(n_run, dtype=bool)
         moved_on[:-1] = image_index[1:] != image_index[:-1]
         pres = self.params.presentation
-        max_retries = np.inf if pres.max_retries is None else pres.max_retries
-        moved_on[-1] = final_spikes >= pres.min_spikes or retries[-1] >= max_retries
+        moved_on[-1] = presentation_accepted(final_spikes, int(retries[-1]), pres)
         valid = image_index < n_images
         accepted = moved_on & valid
         n_consumed = int(accepted.sum())

@@ -87,6 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
                              "(default: the evaluation interval)")
     parser.add_argument("--animation", action=argparse.BooleanOptionalAction, default=False,
                         help="also write learning.gif, the receptive fields over training")
+    from .encoding import ENCODERS
+    from .rules import RULES
+
+    parser.add_argument("--rule", choices=sorted(RULES), default="pair",
+                        help="learning rule of the input synapses (default: the paper's pair STDP)")
+    parser.add_argument("--rule-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="a parameter of the rule, as in its to_dict() (times in ms: "
+                             "tau_pre_ms=20); repeat for several")
+    parser.add_argument("--encoding", choices=sorted(ENCODERS), default="poisson",
+                        help="how images become input spikes (default: the paper's Poisson rates)")
+    parser.add_argument("--encoding-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="a parameter of the encoding, as in its to_dict(); repeat for several")
     parser.add_argument("--readout", choices=("label_assignment", "rstdp"), default="label_assignment",
                         help="classify by the paper's label assignment, or by output neurons trained "
                              "by reward-modulated STDP alongside the features (both are reported)")
@@ -184,7 +196,8 @@ def _prepare_output(args):
 _SAVED_ARGS = ("dataset", "neurons", "epochs", "train_size", "test_size", "evaluate_on",
                "validation_size", "labelling",
                "labelling_window", "evaluation_interval", "snapshot_interval", "animation",
-               "readout", "readout_per_class", "readout_pass", "seed", "data_dir", "device", "block_size")
+               "readout", "readout_per_class", "readout_pass", "seed", "data_dir", "device", "block_size",
+               "rule", "rule_option", "encoding", "encoding_option")
 
 
 # Options that may differ on --resume: they change how a run is shown, not what it computes.
@@ -387,9 +400,35 @@ def split_images(data, args) -> dict:
             "X_eval": X_eval[: args.test_size], "y_eval": y_eval[: args.test_size]}
 
 
+def _block_from_options(registry, name, options, flag):
+    """Return the registered building block `name` with `options` ("NAME=VALUE") applied."""
+    values = registry[name]().to_dict()
+    for option in options:
+        key, sep, text = option.partition("=")
+        if not sep or key not in values or key == registry.key:
+            known = ", ".join(k for k in values if k != registry.key) or "none"
+            raise UsageError(f"{flag} {option!r}: {name} takes {known}")
+        values[key] = _option_value(text)
+    try:
+        return registry.from_dict(values)
+    except (TypeError, ValueError) as error:
+        raise UsageError(f"{flag}: {error}") from None
+
+
+def _option_value(text):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started,
                         X_train, y_train, X_test, y_test, data, stop_request):
     from . import DiehlCook2015
+    from .encoding import ENCODERS
+    from .rules import RULES
     from .report import evaluation_report
 
     _phase_seconds.clear()
@@ -401,6 +440,9 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
                    if args.readout == "rstdp" else None)
         model = DiehlCook2015(
             n_neurons=args.neurons, labelling=args.labelling, labelling_window=args.labelling_window,
+            rule=_block_from_options(RULES, args.rule, args.rule_option, "--rule-option"),
+            encoder=_block_from_options(ENCODERS, args.encoding, args.encoding_option,
+                                        "--encoding-option"),
             evaluation_interval=min(args.evaluation_interval, args.labelling_window),
             device=args.device, block_size=args.block_size, random_state=args.seed,
             progress=args.progress, readout=readout,

@@ -1,4 +1,5 @@
 """Shared test setup: a fresh Brian2 scope and seed per test, and the data/build folders."""
+import contextlib
 import os
 from pathlib import Path
 
@@ -49,6 +50,20 @@ def use_runtime_device():
     standalone_owner.release()
 
 
+@contextlib.contextmanager
+def numpy_runtime(dt):
+    """Run in runtime mode with numpy code at time step `dt` (also Brian2's default clock's,
+    so that tests do not depend on where a network takes its step from); then restore."""
+    previous = brian2.prefs.codegen.target, brian2.defaultclock.dt
+    use_runtime_device()  # earlier tests may have left the compiled device active
+    brian2.prefs.codegen.target = "numpy"
+    brian2.defaultclock.dt = dt
+    try:
+        yield
+    finally:
+        brian2.prefs.codegen.target, brian2.defaultclock.dt = previous
+
+
 @pytest.fixture
 def runtime_numpy():
     """Run in Brian2's runtime mode with numpy code generation, then restore the target."""
@@ -57,3 +72,46 @@ def runtime_numpy():
     brian2.prefs.codegen.target = "numpy"
     yield
     brian2.prefs.codegen.target = previous
+
+
+def rule_weight_after(rule, pre_ms, post_ms, *, w_start=0.5, plastic=True, w_max=1.0,
+                      dt=0.1 * brian2.ms):
+    """Return w of one synapse under `rule` after presynaptic spikes at `pre_ms` and
+    postsynaptic spikes at `post_ms` (milliseconds).
+
+    The synapse is assembled as `stdp_learn.network` assembles ``input_exc``: model
+    ``w : 1`` plus the rule's lines, its on_pre/on_post code and namespace, and ``w_max``.
+    The postsynaptic neuron fires at the chosen time steps and offers what a rule may read:
+    the shared flag ``plastic``, ``lastspike``, ``previous_spike`` (set at its reset) and the
+    rule's own per-neuron variables with their reset.  Runs in the runtime device.
+    """
+    import numpy as np
+
+    long_ago = -1e4 * brian2.second  # "never spiked", as the simulators initialise spike times
+    end_ms = max(list(pre_ms) + list(post_ms)) + 1.0
+    step_ms = float(dt / brian2.ms)
+    fires = np.zeros(int(round(end_ms / step_ms)) + 1)
+    fires[np.round(np.asarray(post_ms) / step_ms).astype(int)] = 1.0
+    pre = brian2.SpikeGeneratorGroup(1, np.zeros(len(pre_ms), dtype=int),
+                                     np.asarray(pre_ms) * brian2.ms, dt=dt, name="pre")
+    neuron_lines = "".join(line + "\n" for line, _ in rule.neuron_variables.values())
+    reset = "previous_spike = t\n" + rule.neuron_reset()
+    namespace = dict(rule.namespace(),
+                     post_fires=brian2.TimedArray(fires, dt=dt, name="post_fires"))
+    post = brian2.NeuronGroup(
+        1, "plastic : boolean (shared)\nprevious_spike : second\n" + neuron_lines,
+        threshold="post_fires(t) > 0.5", reset=reset,
+        refractory=0 * brian2.ms,  # gives the neuron its lastspike variable
+        method="exact", dt=dt, name="post", namespace=namespace)
+    post.plastic = plastic
+    post.previous_spike = long_ago
+    post.lastspike = long_ago
+    synapse = brian2.Synapses(pre, post, model="w : 1\n" + rule.equations(), on_pre=rule.on_pre(),
+                              on_post=rule.on_post(), dt=dt, name="pre_post",
+                              namespace=dict(rule.namespace(), w_max=w_max))
+    synapse.connect()
+    synapse.w = w_start
+    for name in rule.time_variables:
+        setattr(synapse, name, long_ago)
+    brian2.Network(pre, post, synapse).run(end_ms * brian2.ms, namespace={})
+    return float(synapse.w[0])

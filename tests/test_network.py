@@ -15,7 +15,7 @@ devices be compared spike for spike; grey pixels give ordinary Poisson input.
 
 import numpy as np
 import pytest
-from brian2 import StateMonitor, defaultclock, get_device, mV, ms, prefs, set_device
+from brian2 import StateMonitor, get_device, mV, ms, set_device
 from numpy.testing import assert_allclose, assert_array_equal
 
 from stdp_learn.config import ConfigError, ConnectivityParams, NetworkParams, PresentationParams
@@ -23,7 +23,7 @@ from stdp_learn.network import build_network, initial_weights, input_delays
 from stdp_learn.plasticity import PairSTDP
 from stdp_learn.simulation import BlockResult, NetworkState, RuntimeSimulator, StandaloneSimulator
 
-from conftest import needs_compiler, use_runtime_device
+from conftest import needs_compiler, numpy_runtime, use_runtime_device
 
 N_INPUT, N_NEURONS = 16, 4
 WEIGHT_SUM = 3.0
@@ -43,12 +43,8 @@ def _numpy_target_and_time_step():
     The time step is set on Brian2's default clock too, so that the tests below do not
     depend on whether the network takes its time step from the parameters.
     """
-    previous = prefs.codegen.target, defaultclock.dt
-    use_runtime_device()  # earlier tests may have left the compiled device active
-    prefs.codegen.target = "numpy"
-    defaultclock.dt = DT
-    yield
-    prefs.codegen.target, defaultclock.dt = previous
+    with numpy_runtime(DT):
+        yield
 
 
 def weights_and_delays(params=PARAMS, seed=0):

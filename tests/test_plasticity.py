@@ -17,62 +17,21 @@ import json
 
 import numpy as np
 import pytest
-from brian2 import (
-    Network,
-    NeuronGroup,
-    SpikeGeneratorGroup,
-    Synapses,
-    TimedArray,
-    ms,
-    second,
-)
+from brian2 import ms
 
 from stdp_learn.config import ConfigError
 from stdp_learn.plasticity import WEIGHT_DEPENDENCES, PairSTDP
 
-DT = 0.1 * ms
+from conftest import rule_weight_after
+
 TAU_PRE, TAU_POST1, TAU_POST2 = 20.0, 20.0, 40.0  # ms, PairSTDP's defaults
 NU_PRE, NU_POST = 1e-4, 1e-2
-LONG_AGO = -1e4 * second  # "never spiked", as the simulators initialise spike times
 
 
 pytestmark = pytest.mark.usefixtures("runtime_numpy")
 
 
-def final_weight(rule, pre_ms, post_ms, *, w_start=0.5, plastic=True, w_max=1.0):
-    """Return w after one synapse saw presynaptic spikes at pre_ms and postsynaptic at post_ms."""
-    end_ms = max(list(pre_ms) + list(post_ms)) + 1.0
-    n_steps = int(round(end_ms / float(DT / ms))) + 1
-    fires = np.zeros(n_steps)
-    fires[np.round(np.asarray(post_ms) / float(DT / ms)).astype(int)] = 1.0
-    post_fires = TimedArray(fires, dt=DT, name="post_fires")
-
-    pre = SpikeGeneratorGroup(1, np.zeros(len(pre_ms), dtype=int), np.asarray(pre_ms) * ms,
-                              dt=DT, name="pre")
-    post = NeuronGroup(
-        1,
-        "plastic : boolean (shared)\nprevious_spike : second",
-        threshold="post_fires(t) > 0.5", reset="previous_spike = t",
-        refractory=0 * ms,  # gives the neuron its lastspike variable
-        dt=DT, name="post", namespace={"post_fires": post_fires},
-    )
-    post.plastic = plastic
-    post.previous_spike = LONG_AGO
-
-    namespace = dict(rule.namespace())
-    namespace["w_max"] = w_max
-    synapse = Synapses(
-        pre, post,
-        model="w : 1\n" + rule.equations(),
-        on_pre=rule.on_pre(), on_post=rule.on_post(),
-        dt=DT, name="pre_post", namespace=namespace,
-    )
-    synapse.connect()
-    synapse.w = w_start
-    for name in getattr(rule, "time_variables", ()):
-        setattr(synapse, name, LONG_AGO)
-    Network(pre, post, synapse).run(end_ms * ms, namespace={})
-    return float(synapse.w[0])
+final_weight = rule_weight_after
 
 
 # -- the additive rule (the original code) ---------------------------------------------------

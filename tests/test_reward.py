@@ -29,11 +29,9 @@ from brian2 import (
     StateMonitor,
     Synapses,
     TimedArray,
-    defaultclock,
     get_device,
     mV,
     ms,
-    prefs,
     second,
     set_device,
 )
@@ -45,7 +43,7 @@ from stdp_learn.plasticity import PairSTDP
 from stdp_learn.reward import RewardReadout, RewardSTDP
 from stdp_learn.simulation import RuntimeSimulator, StandaloneSimulator
 
-from conftest import needs_compiler, use_runtime_device
+from conftest import needs_compiler, numpy_runtime, use_runtime_device
 
 DT = 0.1 * ms
 LONG_AGO = -1e4 * second  # "never", as the simulators initialise spike times
@@ -53,12 +51,8 @@ LONG_AGO = -1e4 * second  # "never", as the simulators initialise spike times
 
 @pytest.fixture(autouse=True)
 def _numpy_target_and_time_step():
-    previous = prefs.codegen.target, defaultclock.dt
-    use_runtime_device()
-    prefs.codegen.target = "numpy"
-    defaultclock.dt = DT
-    yield
-    prefs.codegen.target, defaultclock.dt = previous
+    with numpy_runtime(DT):
+        yield
 
 
 # -- one synapse ------------------------------------------------------------------------------

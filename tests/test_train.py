@@ -87,3 +87,20 @@ def test_cuda_without_brian2cuda_gives_a_clear_message(tmp_path, capsys):
                    "--output", str(tmp_path / "r"), "--no-progress"])
     assert status == 2
     assert "brian2cuda" in capsys.readouterr().err
+
+
+def test_rule_and_encoding_options_reach_the_model_and_its_record(tmp_path, build_root, monkeypatch,
+                                                                   capsys):
+    monkeypatch.setenv("STDP_LEARN_BUILD", str(build_root))
+    out = tmp_path / "run"
+    assert main(["mnist-sample", "--rule", "triplet", "--rule-option", "unknown=1",
+                 "--output", str(out), "--no-progress"]) == 2
+    assert "a3_plus" in capsys.readouterr().err  # the message lists what the rule takes
+    status = main(["mnist-sample", "--neurons", "5", "--train-size", "40", "--test-size", "20",
+                   "--block-size", "20", "--device", "runtime", "--rule", "triplet",
+                   "--rule-option", "a3_plus=0.02", "--encoding", "bernoulli",
+                   "--output", str(out), "--no-progress"])
+    assert status == 0
+    model = json.loads((out / "record.json").read_text())["configuration"]["model"]
+    assert model["rule"]["rule"] == "triplet" and model["rule"]["a3_plus"] == 0.02
+    assert model["encoder"] == {"encoder": "bernoulli"}

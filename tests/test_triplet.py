@@ -11,39 +11,19 @@ expected changes are the minimal nearest-spike model of Pfister & Gerstner (2006
 """
 import numpy as np
 import pytest
-from brian2 import Network, NeuronGroup, SpikeGeneratorGroup, Synapses, TimedArray, ms, second
+from brian2 import ms
 
 from stdp_learn import DiehlCook2015, TripletSTDP
 from stdp_learn.rules import RULES, rule_from_dict
 
-DT = 0.1 * ms
+from conftest import rule_weight_after
+
 TAU_PLUS, TAU_MINUS, TAU_Y = 16.8, 33.7, 114.0  # ms, the rule's defaults
-LONG_AGO = -1e4 * second
 
 pytestmark = pytest.mark.usefixtures("runtime_numpy")
 
 
-def final_weight(rule, pre_ms, post_ms, w_start=0.5):
-    end_ms = max(list(pre_ms) + list(post_ms)) + 1.0
-    fires = np.zeros(int(round(end_ms / float(DT / ms))) + 1)
-    fires[np.round(np.asarray(post_ms) / float(DT / ms)).astype(int)] = 1.0
-    pre = SpikeGeneratorGroup(1, np.zeros(len(pre_ms), dtype=int), np.asarray(pre_ms) * ms,
-                              dt=DT, name="pre")
-    model = "plastic : boolean (shared)\n" + "\n".join(
-        line for line, _ in rule.neuron_variables.values())
-    namespace = dict(rule.namespace(), post_fires=TimedArray(fires, dt=DT, name="post_fires"))
-    post = NeuronGroup(1, model, threshold="post_fires(t) > 0.5", reset=rule.neuron_reset(),
-                       method="exact", dt=DT, name="post", namespace=namespace)
-    post.plastic = True
-    synapse = Synapses(pre, post, model="w : 1\n" + rule.equations(), on_pre=rule.on_pre(),
-                       on_post=rule.on_post(), dt=DT, name="pre_post",
-                       namespace=dict(rule.namespace(), w_max=1.0))
-    synapse.connect()
-    synapse.w = w_start
-    for name in rule.time_variables:
-        setattr(synapse, name, LONG_AGO)
-    Network(pre, post, synapse).run(end_ms * ms, namespace={})
-    return float(synapse.w[0])
+final_weight = rule_weight_after
 
 
 @pytest.mark.parametrize("lag_ms", [1.0, 10.0, 40.0])

@@ -6,6 +6,7 @@ Adding a rule is one new file in this package that defines a class decorated wit
 from .base import RULES, LearningRule, register_rule, rule_from_dict, spike_trace
 from .pair import WEIGHT_DEPENDENCES, PairSTDP
 from .triplet import TripletSTDP
+from .symmetric import SymmetricSTDP
 
-__all__ = ["RULES", "LearningRule", "PairSTDP", "TripletSTDP", "WEIGHT_DEPENDENCES",
-           "register_rule", "rule_from_dict", "spike_trace"]
+__all__ = ["RULES", "LearningRule", "PairSTDP", "SymmetricSTDP", "TripletSTDP",
+           "WEIGHT_DEPENDENCES", "register_rule", "rule_from_dict", "spike_trace"]
