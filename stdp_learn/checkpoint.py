@@ -55,14 +55,7 @@ def check_finite(path, arrays):
 
 
 def save_model(model, path, compact=False):
-    """Write the fitted `model` to `path` (.npz), atomically.
-
-    With ``compact=True`` only what classifies is kept: input weights and delays in
-    single precision, thresholds, labels (about a fifth of the size; no training
-    state, so it cannot resume).  The network starts each test pass from rest
-    anyway, so the answers differ from the full file's only by the rounding of the
-    weights to single precision.
-    """
+    """Write the fitted `model` to `path` (.npz), atomically (see `DiehlCook2015.save`)."""
     model._check_fitted()
     path = Path(path)
     if compact:

@@ -28,6 +28,8 @@ __all__ = [
     "PAPER_INPUTS",
     "RETRY_CAP",
     "Registry",
+    "block_from_dict",
+    "block_to_dict",
 ]
 
 
@@ -87,6 +89,32 @@ class Registry(dict):
             if stored in (cls.name, cls.__name__):
                 return cls.from_dict(values)
         raise ConfigError(f"unknown {self.seam} {stored!r}; known: {sorted(self)}")
+
+
+def block_to_dict(block, key, label) -> dict:
+    """Return a building block (a frozen dataclass of numbers, strings and times) as JSON
+    values: ``{key: label}``, then each field in order, a time as ``<name>_ms``."""
+    values = {key: label}
+    for f in fields(block):
+        value = getattr(block, f.name)
+        if isinstance(value, Quantity):
+            values[f"{f.name}_ms"] = float(value / ms)
+        else:
+            values[f.name] = value
+    return values
+
+
+def block_from_dict(cls, values, key):
+    """Rebuild and validate a block of class `cls` written by `block_to_dict`."""
+    kwargs = {}
+    for name, value in values.items():
+        if name == key:
+            continue
+        if name.endswith("_ms"):
+            kwargs[name[: -len("_ms")]] = value * ms
+        else:
+            kwargs[name] = value
+    return cls(**kwargs).validate()
 
 
 class _Params:

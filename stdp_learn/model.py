@@ -2,7 +2,7 @@
 
 The estimator holds the settings and the learned state; the training loop and the
 frozen passes live in `stdp_learn.training`, the file formats in `stdp_learn.checkpoint`,
-the input checks in `stdp_learn.validation` and the evaluation report in
+the input checks in `stdp_learn.inputs` and the evaluation report in
 `stdp_learn.report`.
 
 Examples
@@ -28,7 +28,7 @@ from .readout import assign_labels, predict_all_activity, predict_proportion_wei
 from .rules import PairSTDP
 from .simulation import NetworkState, make_simulator
 from .training import Responses, TrainingDiverged, TrainingInterrupted, TrainingLog
-from .validation import as_image_rows, blank_images, check_labels, images_digest
+from .inputs import as_image_rows, blank_images, check_labels, images_digest
 
 __all__ = ["DiehlCook2015", "Responses", "TrainingLog", "ModelFileError",
            "TrainingInterrupted", "TrainingDiverged"]
@@ -511,7 +511,8 @@ class DiehlCook2015:
 
     def score(self, X, y, method="all_activity"):
         """Return the fraction of images of `X` classified as `y`."""
-        y = check_labels(as_image_rows(X, getattr(self, "n_input_", None)), y)
+        X = as_image_rows(X, getattr(self, "n_input_", None))
+        y = check_labels(X, y)
         if y is None:
             raise ValueError("score needs the labels y of the images")
         return accuracy(y, self.predict(X, method))

@@ -105,21 +105,26 @@ class RunParts:
     rewritten atomically each time, so a killed process loses at most its own part.
     """
 
-    def __init__(self, folder):
-        self.path = Path(folder) / PARTS_FILE
-        self.parts = json.loads(self.path.read_text()) if self.path.is_file() else []
+    def __init__(self, folder=None):
+        # without a folder (an experiment script's single part) nothing is written
+        self.path = None if folder is None else Path(folder) / PARTS_FILE
+        self.parts = json.loads(self.path.read_text()) if self.path and self.path.is_file() else []
 
     def start(self, command):
         self.parts.append({"command": command, "started": _now(), "ended": None,
                            "train_seconds": 0.0, "evaluation_seconds": 0.0,
                            "wall_seconds": 0.0, "peak_memory_mb": None})
-        write_json_atomic(self.path, self.parts)
+        self._write()
         return self.parts[-1]
 
     def finish(self, how, **seconds):
         part = self.parts[-1]
         part.update(seconds, ended=how)
-        write_json_atomic(self.path, self.parts)
+        self._write()
+
+    def _write(self):
+        if self.path is not None:
+            write_json_atomic(self.path, self.parts)
 
     def total(self, name) -> float:
         return float(sum(part.get(name) or 0.0 for part in self.parts))
@@ -181,15 +186,11 @@ def script_record(program, argv, model, *, arguments, split, sizes, results,
     `program` is how the script is called (``"python experiments/run_variant.py"``),
     `argv` its arguments; `model` the fitted `DiehlCook2015`.
     """
-    import tempfile
-
-    parts = RunParts(tempfile.mkdtemp(prefix="record-"))
+    parts = RunParts()
     parts.start(command_line(argv, program))
     parts.finish("finished", wall_seconds=train_seconds + evaluation_seconds,
                  train_seconds=train_seconds, evaluation_seconds=evaluation_seconds,
                  peak_memory_mb=peak_memory_mb())
-    parts.path.unlink()
-    parts.path.parent.rmdir()
     log = model.training_log_
     return make_record(
         parts=parts, configuration={"arguments": arguments, "model": model.configuration()},

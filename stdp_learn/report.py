@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .efficiency import efficiency_report, nonzero_pixels, synaptic_operations
+from .inputs import blank_images
 from .metrics import accuracy, confusion_matrix, no_answer_count
 from .readout import early_exit_curve
 
@@ -67,8 +68,7 @@ def evaluation_report(model, responses, y, X=None, readout="label_assignment") -
     if model.readout is not None:
         report["readout_outputs"] = model.readout.n_outputs
     if X is not None:
-        flat = np.asarray(X).reshape(len(X), -1)
-        report["blank_images"] = int(np.count_nonzero(flat.max(axis=1) <= 0)) if len(flat) else 0
+        report["blank_images"] = blank_images(np.asarray(X).reshape(len(X), -1)) if len(X) else 0
     if len(y):
         report["efficiency"] = efficiency_report(
             responses.log.layer_spikes, model.n_input_, model.n_neurons,

@@ -350,9 +350,11 @@ def run(args, stop_request=None, argv=None) -> dict:
     checkpoint = output / "checkpoint.npz"
     snapshots = _Snapshots(output / "snapshots", args.snapshot_interval or args.evaluation_interval,
                            data.X_train.shape[1:])
+    phase_seconds = {}  # train and evaluation seconds of this part, kept if it is interrupted
     try:
         metrics = _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started,
-                                      X_train, y_train, X_test, y_test, data, stop_request)
+                                      X_train, y_train, X_test, y_test, data, stop_request,
+                                      phase_seconds)
     except BaseException as error:
         how = "interrupted" if isinstance(error, (KeyboardInterrupt, TrainingInterrupted)) else "failed"
         if how == "failed" and len(parts.parts) == 1 and not checkpoint.exists():
@@ -363,12 +365,10 @@ def run(args, stop_request=None, argv=None) -> dict:
         else:
             with contextlib.suppress(OSError):  # a full disk must not hide the first error
                 parts.finish(how, wall_seconds=time.perf_counter() - part_started,
-                             peak_memory_mb=peak_memory_mb(), **_phase_seconds)
+                             peak_memory_mb=peak_memory_mb(), **phase_seconds)
         raise
     return metrics
 
-
-_phase_seconds = {}  # train/evaluation seconds of the current part, for an interrupted part
 
 
 def split_images(data, args) -> dict:
@@ -425,13 +425,13 @@ def _option_value(text):
 
 
 def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started,
-                        X_train, y_train, X_test, y_test, data, stop_request):
+                        X_train, y_train, X_test, y_test, data, stop_request, phase_seconds):
     from . import DiehlCook2015
     from .encoding import ENCODERS
     from .rules import RULES
+    from .inputs import blank_images
     from .report import evaluation_report
 
-    _phase_seconds.clear()
     started = time.perf_counter()
     if args.resume is None:
         from .reward import RewardReadout
@@ -458,12 +458,12 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
         # labelled the neurons
         model.fit_readout(X_train, y_train, last=args.labelling_window, stop_requested=stop_request)
     train_seconds = time.perf_counter() - started
-    _phase_seconds["train_seconds"] = train_seconds
+    phase_seconds["train_seconds"] = train_seconds
 
     test_started = time.perf_counter()
     responses = model.responses(X_test, stop_requested=stop_request)
     test_seconds = time.perf_counter() - test_started
-    _phase_seconds["evaluation_seconds"] = test_seconds
+    phase_seconds["evaluation_seconds"] = test_seconds
     report = evaluation_report(model, responses, y_test, X_test, readout=args.readout)
     counts, log = responses.counts, model.training_log_
     train_total = parts.total("train_seconds") + train_seconds
@@ -487,7 +487,7 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
         "mean_retries_per_training_image": float(np.mean(log.retries)) if log.retries else 0.0,
         "max_retries_per_training_image": int(np.max(log.retries)) if log.retries else 0,
         "retry_cap": model.configuration()["params"]["presentation"]["max_retries"],
-        "blank_training_images": int(np.count_nonzero(X_train.reshape(len(X_train), -1).max(axis=1) == 0)),
+        "blank_training_images": blank_images(X_train.reshape(len(X_train), -1)),
         "unanswered_training_images": log.unanswered,
         "mean_spikes_per_training_image": float(np.mean(log.spikes)) if log.spikes else 0.0,
         "training_curve": {"images_seen": model.training_curve_[0].tolist(),
@@ -503,7 +503,7 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
         _write_early_exit_figure(metrics["early_exit"], output)
     write_json_atomic(output / "metrics.json", metrics)
     parts.finish("finished", wall_seconds=time.perf_counter() - part_started,
-                 peak_memory_mb=metrics["peak_memory_mb"], **_phase_seconds)
+                 peak_memory_mb=metrics["peak_memory_mb"], **phase_seconds)
     results = {"label_assignment": metrics.get("accuracy_label_assignment", metrics["accuracy"]),
                "proportion_weighting": metrics["accuracy_proportion_weighting"]}
     if "accuracy_rstdp" in metrics:

@@ -20,7 +20,7 @@ import numpy as np
 from .metrics import accuracy
 from .readout import assign_labels, predict_all_activity
 from .simulation import NetworkState, SpikeTrains
-from .validation import as_image_rows
+from .inputs import as_image_rows
 
 __all__ = ["Responses", "TrainingDiverged", "TrainingInterrupted", "TrainingLog", "frozen_pass",
            "progress_bar", "responses", "save_checkpoint", "train"]

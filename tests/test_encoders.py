@@ -1,4 +1,4 @@
-"""The Bernoulli and latency encoders (stdp_learn/encoders.py) in the real network.
+"""The Bernoulli and latency encoders (stdp_learn/encoders/) in the real network.
 
 The network is built by `stdp_learn.network.build_network` at the size of
 tests/test_network.py (16 inputs, 4 excitatory neurons, 40 ms on and 15 ms rest at

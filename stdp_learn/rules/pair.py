@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from brian2 import Quantity, ms, second
 
-from ..config import ConfigError, _check_number, _check_quantity
+from ..config import ConfigError, _check_number, _check_quantity, block_from_dict, block_to_dict
 from .base import register_rule, spike_trace
 
 __all__ = ["PairSTDP", "WEIGHT_DEPENDENCES"]
@@ -146,23 +146,9 @@ class PairSTDP:
 
     def to_dict(self) -> dict:
         """Return the rule as JSON values (quantities in ms)."""
-        return {
-            "rule": "PairSTDP",
-            "tau_pre_ms": float(self.tau_pre / ms),
-            "tau_post1_ms": float(self.tau_post1 / ms),
-            "tau_post2_ms": float(self.tau_post2 / ms),
-            "nu_pre": self.nu_pre,
-            "nu_post": self.nu_post,
-            "weight_dependence": self.weight_dependence,
-            "x_target": self.x_target,
-            "mu": self.mu,
-        }
+        return block_to_dict(self, "rule", "PairSTDP")
 
     @classmethod
     def from_dict(cls, values: dict) -> "PairSTDP":
         """Rebuild a rule written by `to_dict`."""
-        values = dict(values)
-        values.pop("rule", None)
-        for name in ("tau_pre", "tau_post1", "tau_post2"):
-            values[name] = values.pop(f"{name}_ms") * ms
-        return cls(**values).validate()
+        return block_from_dict(cls, values, "rule")

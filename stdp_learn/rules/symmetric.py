@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from brian2 import Quantity, ms, second
 
-from ..config import _check_number, _check_quantity
+from ..config import _check_number, _check_quantity, block_from_dict, block_to_dict
 from .base import register_rule, spike_trace
 
 __all__ = ["SymmetricSTDP"]
@@ -130,20 +130,9 @@ class SymmetricSTDP:
 
     def to_dict(self) -> dict:
         """Return the rule as JSON values (quantities in ms)."""
-        return {
-            "rule": self.name,
-            "tau_pre_ms": float(self.tau_pre / ms),
-            "tau_post_ms": float(self.tau_post / ms),
-            "nu_pre": self.nu_pre,
-            "nu_post": self.nu_post,
-            "nu_offset": self.nu_offset,
-        }
+        return block_to_dict(self, "rule", self.name)
 
     @classmethod
     def from_dict(cls, values: dict) -> "SymmetricSTDP":
         """Rebuild a rule written by `to_dict`."""
-        values = dict(values)
-        values.pop("rule", None)
-        for name in ("tau_pre", "tau_post"):
-            values[name] = values.pop(f"{name}_ms") * ms
-        return cls(**values).validate()
+        return block_from_dict(cls, values, "rule")

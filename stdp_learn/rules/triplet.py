@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from brian2 import Quantity, ms, second
 
-from ..config import _check_number, _check_quantity
+from ..config import _check_number, _check_quantity, block_from_dict, block_to_dict
 from .base import register_rule, spike_trace
 
 __all__ = ["TripletSTDP"]
@@ -114,21 +114,9 @@ class TripletSTDP:
 
     def to_dict(self) -> dict:
         """Return the rule as JSON values (quantities in ms)."""
-        return {
-            "rule": self.name,
-            "tau_plus_ms": float(self.tau_plus / ms),
-            "tau_minus_ms": float(self.tau_minus / ms),
-            "tau_y_ms": float(self.tau_y / ms),
-            "a2_plus": self.a2_plus,
-            "a3_plus": self.a3_plus,
-            "a2_minus": self.a2_minus,
-        }
+        return block_to_dict(self, "rule", self.name)
 
     @classmethod
     def from_dict(cls, values: dict) -> "TripletSTDP":
         """Rebuild a rule written by `to_dict`."""
-        values = dict(values)
-        values.pop("rule", None)
-        for name in ("tau_plus", "tau_minus", "tau_y"):
-            values[name] = values.pop(f"{name}_ms") * ms
-        return cls(**values).validate()
+        return block_from_dict(cls, values, "rule")
