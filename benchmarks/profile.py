@@ -28,7 +28,8 @@ PARTS = (
     ("excitatory neurons: threshold and reset", ("exc_spike_thresholder", "exc_spike_resetter")),
     ("inhibitory neurons: state update", ("inh_stateupdater",)),
     ("inhibitory neurons: threshold and reset", ("inh_spike_thresholder", "inh_spike_resetter")),
-    ("lateral inhibition (inh -> exc)", ("inh_exc",)),
+    ("lateral inhibition (inh -> exc)", ("inh_exc", "lateral_inhibition", "schedule_inhibition",
+                                         "inh_step_spikes_reset")),
     ("exc -> inh", ("exc_inh",)),
     ("Poisson input: spikes and next-spike draws", ("input_spike_thresholder", "input_spike_resetter",
                                                     "input_slot_start")),
@@ -63,7 +64,7 @@ def profile(n_neurons, X, warmup, build_root):
     for label, prefixes in PARTS:
         grouped[label] = sum(t for name, t in times.items() if name.startswith(prefixes))
     grouped["other code objects"] = sum(times.values()) - sum(grouped.values())
-    return grouped, wall, result.n_consumed, result.slots_used
+    return grouped, wall, result.n_consumed, result.slots_used, times
 
 
 def main(argv=None):
@@ -74,11 +75,13 @@ def main(argv=None):
     parser.add_argument("--images", type=int, default=100, help="images of the profiled block")
     parser.add_argument("--warmup", type=int, default=20, help="images trained before it")
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--code-objects", action="store_true",
+                        help="also list the seconds of every code object")
     args = parser.parse_args(argv)
     X = load_mnist(args.data_dir).X_train[: args.warmup + args.images].reshape(-1, 784).astype(float)
     for n in args.neurons:
         with tempfile.TemporaryDirectory() as build_root:
-            grouped, wall, images, slots = profile(n, X, args.warmup, build_root)
+            grouped, wall, images, slots, times = profile(n, X, args.warmup, build_root)
         total = sum(grouped.values())
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"\nN = {n}: {images} images in {slots} slots, {wall:.1f} s wall for the block "
@@ -90,6 +93,9 @@ def main(argv=None):
         rest = wall - total
         print(f"| outside code objects (start-up, file input and output, the spike queue's "
               f"advance) | {rest:.2f} | {rest / wall:.1%} of wall | {1e3 * rest / slots:.2f} |")
+        if args.code_objects:
+            for name, seconds in sorted(times.items(), key=lambda item: -item[1]):
+                print(f"    {name:<60}{seconds:8.3f} s")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,10 @@ projection        fan-out of one spike         why
 ``inh_exc``       ``n_neurons - 1``            each inhibitory neuron inhibits all others
 ================  ===========================  ========================================
 
+The network computes lateral inhibition without its ``n_neurons (n_neurons - 1)``
+synapses (`stdp_learn.network`), but the additions to the conductances are the same:
+the operations counted are the model's.
+
 The spike totals come from `stdp_learn.simulation.BlockResult.layer_spikes`: for every
 accepted image, the spikes of the "input", "exc" and "inh" layers over all the slots it
 took (retries included) and over whole slots (rest included).
@@ -151,7 +155,7 @@ _VECTOR_HEADER = 24
 # step's spikes, is counted with the spike buffers.)
 # The schedule is one neuron: image_index, retries, slot_spikes, n_images, label,
 # random_seed, input_spikes, exc_spikes, inh_spikes, i (int32) and slot_start.
-_SCHEDULE_BYTES = 10 * _INT + _FLOAT
+_SCHEDULE_BYTES = 11 * _INT + _FLOAT
 # The shared flag `plastic` of the excitatory group.
 _SHARED_BYTES = _BOOL
 
@@ -543,7 +547,6 @@ def memory_bytes(n_input, n_neurons, *, params=None, rule=None, n_slots=None,
 
         connectivity = AllToAll()
     n_plastic = connectivity.n_synapses(n_input, n_neurons)
-    n_lateral = n_neurons * (n_neurons - 1)
     rule_variables = len(tuple(rule.state_variables))
     has_post_pathway = bool(rule.on_post().strip())
     by_object = {}
@@ -573,14 +576,19 @@ def memory_bytes(n_input, n_neurons, *, params=None, rule=None, n_slots=None,
     by_object["input_exc"] = synapses(n_plastic, n_input, n_neurons, n_input_pathways,
                                       1 + rule_variables)
     by_object["exc_inh"] = synapses(n_neurons, n_neurons, n_neurons, 1)
-    by_object["inh_exc"] = synapses(n_lateral, n_neurons, n_neurons, 1)
+    # lateral inhibition: the step's inhibitory spikes counted into the schedule (one
+    # synapse per inhibitory neuron), then one synapse from the schedule to every neuron
+    by_object["inh_exc"] = synapses(n_neurons, n_neurons, 1, 1)
+    by_object["lateral_inhibition"] = synapses(n_neurons, 1, n_neurons, 1)
     # input_schedule, exc_schedule, inh_schedule: every neuron to the one schedule neuron
     by_object["spike_counters"] = sum(synapses(n, n, 1, 0) for n in (n_input, n_neurons, n_neurons))
     synapse_state = sum(by_object[name] for name in
-                        ("input_exc", "exc_inh", "inh_exc", "spike_counters"))
+                        ("input_exc", "exc_inh", "inh_exc", "lateral_inhibition",
+                         "spike_counters"))
 
     # -- spike buffers --------------------------------------------------------------------
-    by_object["spike_spaces"] = (n_input + 1 + 2 * (n_neurons + 1)) * _INT
+    # input, exc and inh spikes, and the schedule's "inhibition" events
+    by_object["spike_spaces"] = (n_input + 1 + 2 * (n_neurons + 1) + 2) * _INT
     delay_steps = int(np.ceil(delay_max / dt - 1e-9))
 
     def queue(n_synapses, n_sources, ring_steps):
@@ -591,7 +599,7 @@ def memory_bytes(n_input, n_neurons, *, params=None, rule=None, n_slots=None,
     queues = queue(n_plastic, n_input, delay_steps) + int(round(in_flight)) * _INT
     if has_post_pathway:
         queues += queue(n_plastic, n_neurons, 0)
-    queues += queue(n_neurons, n_neurons, 0) + queue(n_lateral, n_neurons, 0)
+    queues += queue(n_neurons, n_neurons, 0) + queue(n_neurons, n_neurons, 0) + queue(n_neurons, 1, 0)
     by_object["spike_queues"] = queues
     spike_buffers = by_object["spike_spaces"] + by_object["spike_queues"]
 
@@ -850,7 +858,7 @@ def summary_line(report) -> str:
     + 2e+05 neuron updates (2x100 neurons x 1000 steps x 1 slot, retries not given);
     energy 181 nJ + 920 nJ = 1.1 µJ (0.9 pJ/AC, 4.6 pJ/update);
     dense 784x100 at 4.6 pJ/MAC: all pixels 361 nJ (spiking/dense 3.05x),
-    150 non-zero pixels 69 nJ (16x); state 5.37 MB (weights 627 kB)
+    150 non-zero pixels 69 nJ (16x); state 5.14 MB (weights 627 kB)
     """
     operations = report["synaptic_operations_per_image"]
     memory = report["memory_bytes"]

@@ -14,7 +14,9 @@ Named objects
 ``exc``, ``inh``    excitatory and inhibitory populations.
 ``input_exc``       plastic input synapses (the learning rule's code).
 ``exc_inh``         one-to-one excitation of the inhibitory partner.
-``inh_exc``         lateral inhibition of every other excitatory neuron.
+``inh_exc``         counts each time step's inhibitory spikes into the schedule.
+``lateral_inhibition``  in a step with inhibitory spikes, inhibits every excitatory neuron
+                    but the partners of the spiking neurons (N synapses, not N^2).
 ``exc_schedule``    adds up the excitatory layer's spikes for the retry decision.
 ``responses``       each excitatory neuron's spike count in every slot.
 ``layer_spikes``    each layer's total spike count in every slot (operation counts).
@@ -38,6 +40,9 @@ from brian2 import (
     StateMonitor,
     Synapses,
     TimedArray,
+    check_units,
+    declare_types,
+    implementation,
     linked_var,
     second,
 )
@@ -46,6 +51,7 @@ from .backend import StableClock, end_block
 from .config import NetworkParams
 from .connectivity import AllToAll
 from .encoding import PoissonEncoder
+from .integration import state_updater
 from .equations import (
     INHIBITORY_RESET,
     INHIBITORY_THRESHOLD,
@@ -82,6 +88,7 @@ random_seed : integer   # seeds the compiled device's random numbers for this bl
 input_spikes : integer  # spikes of each layer in the slot that ended, for operation counts
 exc_spikes : integer
 inh_spikes : integer
+inh_step_spikes : integer  # inhibitory spikes of the current time step
 """
 
 # At the start of every slot decide on the previous one: accept it (next image, base
@@ -99,6 +106,33 @@ slot_spikes = 0
 slot_start = t
 block_over = end_block(int(image_index >= n_images))  # called for its effect
 """
+
+# Lateral inhibition spares the partner of a spiking inhibitory neuron (see `build_network`).
+_PARTNER_LINK = """
+partner_lastspike : second (linked)  # last spike of this neuron's inhibitory partner
+"""
+
+_REPEATED_ADD_CPP = """
+double repeated_add(double value, const double step, const int times)
+{
+    for (int k = 0; k < times; k++)
+        value += step;
+    return value;
+}
+"""
+
+
+@implementation("cpp", _REPEATED_ADD_CPP)
+@declare_types(value="float", step="float", times="integer", result="float")
+@check_units(value=1, step=1, times=1, result=1)
+def repeated_add(value, step, times):
+    """Return `value` with `step` added `times` times, one addition after another."""
+    value = np.array(value, dtype=float, copy=True)
+    times = np.broadcast_to(times, value.shape)
+    for k in range(int(np.max(times, initial=0))):
+        value = np.where(times > k, value + step, value)
+    return value
+
 
 # The schedule's variables every input reads, linked from the schedule's single neuron.
 _INPUT_LINKS = """
@@ -188,7 +222,7 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     slot_clock = StableClock(dt=slot, name="slot_clock")  # the once-per-slot operations
 
     schedule = NeuronGroup(
-        1, _SCHEDULE_MODEL, name="schedule", clock=clock,
+        1, _SCHEDULE_MODEL, name="schedule", clock=clock, events={"inhibition": "inh_step_spikes > 0"},
         namespace={"min_spikes": pres.min_spikes, "max_retries": max_retries,
                    "block_labels": block_labels, "end_block": end_block},
     )
@@ -217,10 +251,12 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     }
     if rule.neuron_variables:  # the rule's per-neuron traces read its constants
         exc_namespace.update(rule.namespace())
+    method, method_namespace = state_updater(pres.integration_method)
+    exc_namespace.update(method_namespace)
     exc = NeuronGroup(
-        n_neurons, excitatory_equations(exc_p, rule),
+        n_neurons, excitatory_equations(exc_p, rule) + _PARTNER_LINK,
         threshold=excitatory_threshold(exc_p), reset=excitatory_reset(rule),
-        refractory=exc_p.refractory, method=pres.integration_method, name="exc", clock=clock,
+        refractory=exc_p.refractory, method=method, name="exc", clock=clock,
         namespace=exc_namespace,
     )
     exc.slot_start = linked_var(schedule, "slot_start", index=np.zeros(n_neurons, dtype=int))
@@ -232,8 +268,8 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     inh = NeuronGroup(
         n_neurons, inhibitory_equations(inh_p),
         threshold=INHIBITORY_THRESHOLD, reset=INHIBITORY_RESET,
-        refractory=inh_p.refractory, method=pres.integration_method, name="inh", clock=clock,
-        namespace={"v_threshold": inh_p.v_threshold, "v_reset": inh_p.v_reset},
+        refractory=inh_p.refractory, method=method, name="inh", clock=clock,
+        namespace={"v_threshold": inh_p.v_threshold, "v_reset": inh_p.v_reset, **method_namespace},
     )
     inh.v = inh_p.v_rest
 
@@ -271,9 +307,29 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     exc_inh = Synapses(exc, inh, on_pre="ge_post += w_exc_inh", name="exc_inh", clock=clock,
                        namespace={"w_exc_inh": conn.w_exc_inh})
     exc_inh.connect(j="i")
-    inh_exc = Synapses(inh, exc, on_pre="gi_post += w_inh_exc", name="inh_exc", clock=clock,
-                       namespace={"w_inh_exc": conn.w_inh_exc})
-    inh_exc.connect(condition="i != j")
+    # Lateral inhibition: each inhibitory spike adds w_inh_exc to the conductance of every
+    # excitatory neuron but its partner.  Instead of N(N - 1) synapses, the step's spikes
+    # are counted (one synapse per inhibitory neuron); in a step with any, the schedule
+    # raises an "inhibition" event after the step's spikes were delivered (Brian2 runs
+    # presynaptic pathways at order -1, postsynaptic ones at 1), and N synapses make every
+    # excitatory neuron add the weight once per spike but its partner's: the additions the N(N - 1) synapses made, in the same order, so the same
+    # numbers, at O(N) memory and O(N) work per step with inhibitory spikes.
+    inh_exc = Synapses(inh, schedule, on_pre="inh_step_spikes_post += 1", name="inh_exc",
+                       clock=clock)
+    inh_exc.connect()
+    exc.partner_lastspike = linked_var(inh, "lastspike")
+    schedule.set_event_schedule("inhibition", when="synapses", order=2)
+    lateral_inhibition = Synapses(
+        schedule, exc,
+        on_pre="gi_post = repeated_add(gi_post, w_inh_exc,"
+               " inh_step_spikes_pre - int(partner_lastspike_post == t))",
+        on_event="inhibition", name="lateral_inhibition", clock=clock,
+        namespace={"w_inh_exc": conn.w_inh_exc, "repeated_add": repeated_add},
+    )
+    lateral_inhibition.connect()
+    lateral_inhibition.pre.order = 3
+    schedule.run_regularly("inh_step_spikes = 0", when="synapses", order=4,
+                           name="inh_step_spikes_reset")
 
     # Summing the layer's counts once per slot costs nothing per time step.
     exc_schedule = Synapses(exc, schedule, name="exc_schedule", clock=clock)
@@ -299,8 +355,8 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     # ~10 spikes per presentation: their times cost little and show when the answer formed
     exc_spike_times = SpikeMonitor(exc, name="exc_spike_times")
 
-    network = Network(schedule, inputs, exc, inh, input_exc, exc_inh, inh_exc, exc_schedule,
-                      *counters, responses, layer_spikes, schedule_log, exc_spike_times,
+    network = Network(schedule, inputs, exc, inh, input_exc, exc_inh, inh_exc, lateral_inhibition,
+                      exc_schedule, *counters, responses, layer_spikes, schedule_log, exc_spike_times,
                       name="diehl_cook")
     handle = NetworkHandle(network, block_images, n_input, n_neurons, n_slots, params, rule,
                            block_labels, tuple(extensions), clock, slot_clock)

@@ -594,7 +594,7 @@ class StandaloneSimulator(_Simulator):
             "connectivity": self.connectivity.to_dict(),
             "brian2": brian2.__version__,
             "spike_queue": self.spike_queue,
-            "format": 2,
+            "format": 3,
         }
         if self.profile:
             description["profile"] = True

@@ -153,8 +153,10 @@ def test_memory_counts_by_hand_for_a_tiny_network():
     # (float64), plus N_outgoing (3), N_incoming (2) and N
     assert by_object["input_exc"] == 6 * (2 * 4 + 4 * 8) + (3 + 2 + 1) * 4
     assert by_object["exc_inh"] == 2 * (2 * 4 + 8) + (2 + 2 + 1) * 4
-    assert by_object["inh_exc"] == 2 * (2 * 4 + 8) + (2 + 2 + 1) * 4
-    assert by_object["spike_spaces"] == (4 + 3 + 3) * 4
+    # lateral inhibition: 2 synapses into the schedule's single neuron, 2 out of it
+    assert by_object["inh_exc"] == 2 * (2 * 4 + 8) + (2 + 1 + 1) * 4
+    assert by_object["lateral_inhibition"] == 2 * (2 * 4 + 8) + (1 + 2 + 1) * 4
+    assert by_object["spike_spaces"] == (4 + 3 + 3 + 2) * 4
 
 
 def test_memory_spikes_in_flight_follow_littles_law():
@@ -443,6 +445,10 @@ def test_operations_equal_the_events_of_the_real_connectivity(recorded_block):
         synapses = simulator.handle[projection]
         n_sources = len(synapses.source)
         out_degree = np.bincount(np.asarray(synapses.i[:]), minlength=n_sources)
+        if projection == "inh_exc":
+            # lateral inhibition reaches every excitatory neuron but the partner without
+            # synapses of its own (test_network checks the conductances it adds)
+            out_degree = np.full(n_sources, N_NEURONS - 1)
         image, source = spikes_by_image(recorded, layer, simulator.params)
         events = np.bincount(image, weights=out_degree[source], minlength=result.n_consumed)
         np.testing.assert_array_equal(ops["per_image"][projection], events, err_msg=projection)
@@ -460,7 +466,9 @@ def allocated_bytes(network, block_images, block_labels):
                     continue
                 seen.add(id(variable))
                 owner = getattr(variable.owner, "name", None)
-                key = "spike_spaces" if variable.name == "_spikespace" else owner
+                # spikes, and the schedule's "inhibition" events (stdp_learn.network)
+                events = ("_spikespace", "_inhibitionspace")
+                key = "spike_spaces" if variable.name in events else owner
                 if owner == "input_exc" and variable.name == "w":
                     key = "weights"
                 by_owner[key] += np.asarray(variable.get_value()).nbytes
@@ -477,7 +485,7 @@ def test_memory_matches_the_arrays_brian2_allocated(recorded_block):
     by_object = memory["by_object"]
     assert memory["weights"] == actual["weights"]
     for name in ("input", "exc", "inh", "schedule", "input_exc", "exc_inh", "inh_exc",
-                 "spike_spaces", "image_store"):
+                 "lateral_inhibition", "spike_spaces", "image_store"):
         assert by_object[name] == actual[name], name
     counters = sum(actual[f"{layer}_schedule"] for layer in efficiency.LAYERS)
     assert by_object["spike_counters"] == counters

@@ -119,6 +119,51 @@ def test_normalisation_and_learning_are_off_when_not_plastic():
     assert_array_equal(w_end, weights)
 
 
+# -- lateral inhibition ---------------------------------------------------------------------
+
+def inhibition_after_one_step(spiking):
+    """Return exc.gi after the inhibitory neurons `spiking` fire in the first time step."""
+    weights, delays = weights_and_delays()
+    handle = build_network(N_INPUT, N_NEURONS, PARAMS, FAST_RULE, 1, weights=weights * 0,
+                           delays=delays)
+    schedule = handle["schedule"]
+    schedule.n_images = 1
+    schedule.image_index = -1
+    schedule.slot_spikes = 2**30
+    inh = handle["inh"]
+    inh.v = PARAMS.inhibitory.v_rest
+    inh.v[np.array(spiking, dtype=int)] = 0 * mV  # above threshold: these fire in the first step
+    gi = StateMonitor(handle["exc"], "gi", record=True, when="end", name="gi_end")
+    handle.network.add(gi)
+    handle.network.run(DT, namespace={})
+    return np.asarray(gi.gi)[:, 0]
+
+
+@pytest.mark.parametrize("spiking", [(), (1,), (0, 2), (0, 1, 3)])
+def test_lateral_inhibition_reaches_every_excitatory_neuron_but_the_partner(spiking):
+    """Each inhibitory spike adds w_inh_exc to the conductance of every other neuron.
+
+    The network adds the step's spikes, minus the partner's, instead of using N(N - 1)
+    synapses; several spikes in one step are the case a count could get wrong.
+    """
+    gi = inhibition_after_one_step(spiking)
+    w = PARAMS.connectivity.w_inh_exc
+    expected = np.array([w * sum(1 for k in spiking if k != j) for j in range(N_NEURONS)])
+    assert_array_equal(gi, expected)
+
+
+def test_repeated_add_adds_one_step_at_a_time():
+    from stdp_learn.network import repeated_add
+
+    # below half a unit in the last place, each single addition to 1.0 rounds away: two of
+    # them leave 1.0, while one addition of twice the step would not
+    step = 1.1e-16
+    value = repeated_add(np.array([1.0, 0.1, 5.0]), step, np.array([2, 0, 3]))
+    assert value[0] == 1.0 and 1.0 + 2 * step != 1.0
+    assert value[1] == 0.1
+    assert value[2] == ((5.0 + step) + step) + step
+
+
 # -- the presentation schedule --------------------------------------------------------------
 
 def retry_simulator(min_spikes, max_retries, n_slots=4):
