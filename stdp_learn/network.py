@@ -328,6 +328,8 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     )
     lateral_inhibition.connect()
     lateral_inhibition.pre.order = 3
+    # one synapse per excitatory neuron: tells Brian2 no two synapses write one neuron's gi
+    lateral_inhibition.variables["_postsynaptic_idx"].unique = True
     schedule.run_regularly("inh_step_spikes = 0", when="synapses", order=4,
                            name="inh_step_spikes_reset")
 
