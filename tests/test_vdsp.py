@@ -91,7 +91,8 @@ def test_the_rule_is_registered_and_round_trips_with_potentials_in_mV():
     rule = VDSP(nu_potentiation=3e-3, nu_depression=2e-4, set_point="fixed", v_set=-60 * mV,
                 v_scale=10 * mV)
     values = rule.to_dict()
-    assert values["v_set_mV"] == pytest.approx(-60.0) and values["v_scale_mV"] == pytest.approx(10.0)
+    assert values["v_set_mV"] == pytest.approx(-60.0)
+    assert values["v_scale_mV"] == pytest.approx(10.0)
     assert rule_from_dict(values) == rule
     assert json.loads(json.dumps(values)) == values
 

@@ -67,7 +67,7 @@ __all__ = ["VDSP"]
 # the docstring, by kind of set point.  A subexpression, so it is computed only where an
 # update reads it; `theta_post` is the excitatory neuron's threshold adaptation.
 _DRIVE = {
-    "threshold": "vdsp_drive = (v_post - v_set - theta_post) / v_scale : 1  # u, set point + theta\n",
+    "threshold": "vdsp_drive = (v_post - v_set - theta_post) / v_scale : 1  # u, v_set + theta\n",
     "fixed": "vdsp_drive = (v_post - v_set) / v_scale : 1  # u, fixed set point\n",
 }
 
