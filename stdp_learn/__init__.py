@@ -32,7 +32,7 @@ from .connectivity import AllToAll  # noqa: E402
 from .encoding import PoissonEncoder  # noqa: E402
 from .encoders import BernoulliEncoder, LatencyEncoder  # noqa: E402
 from .model import DiehlCook2015, ModelFileError, Responses  # noqa: E402
-from .rules import PairSTDP, SymmetricSTDP, TripletSTDP  # noqa: E402
+from .rules import VDSP, PairSTDP, SymmetricSTDP, TripletSTDP  # noqa: E402
 from .reward import RewardReadout, RewardSTDP  # noqa: E402
 
 __all__ = [
@@ -56,6 +56,7 @@ __all__ = [
     "Responses",
     "SymmetricSTDP",
     "TripletSTDP",
+    "VDSP",
     "as_dataset",
     "dataset_names",
     "RewardReadout",

@@ -91,14 +91,22 @@ class Registry(dict):
         raise ConfigError(f"unknown {self.seam} {stored!r}; known: {sorted(self)}")
 
 
+# The quantities a building block may hold, by the suffix their JSON names carry.
+_BLOCK_UNITS = {"_ms": ms, "_mV": mV}
+
+
 def block_to_dict(block, key, label) -> dict:
-    """Return a building block (a frozen dataclass of numbers, strings and times) as JSON
-    values: ``{key: label}``, then each field in order, a time as ``<name>_ms``."""
+    """Return a building block (a frozen dataclass of numbers, strings, times and voltages)
+    as JSON values: ``{key: label}``, then each field in order, a time as ``<name>_ms`` and
+    a voltage as ``<name>_mV``."""
     values = {key: label}
     for f in fields(block):
         value = getattr(block, f.name)
         if isinstance(value, Quantity):
-            values[f"{f.name}_ms"] = float(value / ms)
+            suffix, unit = next(((suffix, unit) for suffix, unit in _BLOCK_UNITS.items()
+                                 if get_dimensions(value) == get_dimensions(unit)),
+                                ("_ms", ms))  # another unit: validate() names the field
+            values[f"{f.name}{suffix}"] = float(value / unit)
         else:
             values[f.name] = value
     return values
@@ -110,8 +118,9 @@ def block_from_dict(cls, values, key):
     for name, value in values.items():
         if name == key:
             continue
-        if name.endswith("_ms"):
-            kwargs[name[: -len("_ms")]] = value * ms
+        suffix = next((suffix for suffix in _BLOCK_UNITS if name.endswith(suffix)), None)
+        if suffix is not None:
+            kwargs[name[: -len(suffix)]] = value * _BLOCK_UNITS[suffix]
         else:
             kwargs[name] = value
     return cls(**kwargs).validate()

@@ -9,11 +9,13 @@ their checksums and returns them as a `Dataset`. Adding a dataset is one call
 to `register_dataset`; a dataset in a format other than IDX also gives the
 function that decodes one of its files.
 
-Two datasets are registered: ``'mnist'`` (`load_mnist`) and
+Four datasets are registered: ``'mnist'`` (`load_mnist`);
 ``'mnist-sample'`` (`load_mnist_sample`), a 1,000 + 1,000 image excerpt that
 ships with the package, for examples and tests that must not depend on a
-download. Arrays that are already in memory become a `Dataset` with
-`as_dataset`.
+download; and two drop-in replacements for MNIST in the same IDX format and
+sizes, ``'fashion-mnist'`` (Zalando's article images [2]_) and
+``'kuzushiji-mnist'`` (cursive Japanese characters [3]_). Arrays that are
+already in memory become a `Dataset` with `as_dataset`.
 
 Every problem with the data raises `DataError`, whose one-line message names
 the file, says what is wrong with it and what to do about it.
@@ -23,6 +25,12 @@ References
 .. [1] Y. LeCun, C. Cortes and C. J. C. Burges, "The MNIST database of
    handwritten digits", http://yann.lecun.com/exdb/mnist/ (the IDX format is
    described there).
+.. [2] H. Xiao, K. Rasul and R. Vollgraf, "Fashion-MNIST: a novel image
+   dataset for benchmarking machine learning algorithms", arXiv:1708.07747
+   (2017); https://github.com/zalandoresearch/fashion-mnist
+.. [3] T. Clanuwat, M. Bober-Irizar, A. Kitamoto, A. Lamb, K. Yamamoto and
+   D. Ha, "Deep learning for classical Japanese literature", arXiv:1812.01718
+   (2018); https://github.com/rois-codh/kmnist
 """
 
 import dataclasses
@@ -82,6 +90,10 @@ _IDX_TYPE_NAMES = {
 
 # A checksum's algorithm is told by its length in hex digits.
 _DIGEST_NAMES = {32: "MD5", 64: "SHA-256"}
+
+# What a registered checksum is taken over: the uncompressed content, or the
+# .gz file byte for byte (the form some datasets publish their checksums in).
+_CHECKSUMS_OF = ("content", "gz")
 
 # What each axis after the first holds, by the number of axes of one image.
 _IMAGE_AXES = {1: "features", 2: "rows, columns", 3: "rows, columns, channels"}
@@ -157,10 +169,9 @@ class DatasetSpec:
         Name given to `load_dataset` and shown by `dataset_names`, e.g. ``'mnist'``.
     files : mapping of str to str
         The four file names without ``.gz``, in the order training images,
-        training labels, test images, test labels, each mapped to the checksum
-        of its uncompressed content: MD5 (32 hex digits) or SHA-256 (64). The
-        uncompressed bytes are checked rather than the ``.gz`` files because
-        the same content is often recompressed (and so gets another checksum).
+        training labels, test images, test labels, each mapped to its
+        checksum: MD5 (32 hex digits) or SHA-256 (64), of what `checksums_of`
+        says.
     image_shape : tuple of int
         Shape of one image, e.g. ``(28, 28)``; every file's images must have it.
     n_classes : int
@@ -186,13 +197,22 @@ class DatasetSpec:
         ``(package, folder)``: the files ship inside an installed package, in
         that folder of it; `load_dataset` then ignores `data_dir` and
         `download`.
+    checksums_of : {'content', 'gz'}, default 'content'
+        What the checksums in `files` are taken over. ``'content'``: the
+        uncompressed bytes, so that a file may be stored raw or gzipped (the
+        same content is often recompressed, and so gets another checksum).
+        ``'gz'``: the published ``.gz`` file byte for byte, for datasets whose
+        authors publish checksums of their archives (Fashion-MNIST); such a
+        dataset must be stored as its ``.gz`` files, since a raw file could
+        not be checked.
 
     Raises
     ------
     DataError
         If a field cannot work: not four files, a checksum that is neither
-        MD5 nor SHA-256, a mirror without a trailing ``/``, or an image shape
-        or number of classes that is not positive.
+        MD5 nor SHA-256, a mirror without a trailing ``/``, an image shape
+        or number of classes that is not positive, or `checksums_of` not one
+        of its two values.
 
     See Also
     --------
@@ -217,6 +237,7 @@ class DatasetSpec:
     decode: Callable[[bytes, str], np.ndarray] | None = None
     data_dir_variable: str | None = None
     package_data: tuple[str, str] | None = None
+    checksums_of: str = "content"
 
     def __post_init__(self):
         # Frozen, so the normalised values are set through object.__setattr__.
@@ -247,6 +268,11 @@ class DatasetSpec:
             raise DataError(
                 f"dataset {self.name!r}: n_classes must be a positive whole number, "
                 f"got {self.n_classes!r}"
+            )
+        if self.checksums_of not in _CHECKSUMS_OF:
+            raise DataError(
+                f"dataset {self.name!r}: checksums_of must be 'content' (checksums of the "
+                f"uncompressed files) or 'gz' (of the .gz files), got {self.checksums_of!r}"
             )
         mirrors = (self.mirrors,) if isinstance(self.mirrors, str) else tuple(self.mirrors)
         for mirror in mirrors:
@@ -307,8 +333,54 @@ _MNIST_SAMPLE = DatasetSpec(
     package_data=("stdp_learn", "sample_data"),
 )
 
+# Zalando publishes the MD5 of each .gz file in the dataset's README; the same
+# files are served from its web site and from its GitHub repository.
+_FASHION_MNIST = DatasetSpec(
+    name="fashion-mnist",
+    title="Fashion-MNIST",
+    description="Fashion-MNIST article images in 10 classes, H. Xiao, K. Rasul and "
+    "R. Vollgraf (Zalando Research), MIT licence",
+    files={
+        "train-images-idx3-ubyte": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        "train-labels-idx1-ubyte": "25c81989df183df01b3e8a0aad5dffbe",
+        "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
+        "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310",
+    },
+    checksums_of="gz",
+    image_shape=(28, 28),
+    n_classes=10,
+    mirrors=(
+        "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    ),
+    data_dir_variable="STDP_LEARN_FASHION_MNIST_DATA",
+)
+
+# CODH serves the files without published checksums; these MD5s of the .gz
+# files are the ones torchvision's KMNIST checks its downloads against.
+_KUZUSHIJI_MNIST = DatasetSpec(
+    name="kuzushiji-mnist",
+    title="Kuzushiji-MNIST",
+    description="Kuzushiji-MNIST cursive Japanese (hiragana) characters in 10 classes, "
+    "'KMNIST Dataset' (created by CODH), adapted from 'Kuzushiji Dataset' (created by NIJL "
+    "and others), doi:10.20676/00000341, CC BY-SA 4.0",
+    files={
+        "train-images-idx3-ubyte": "bdb82020997e1d708af4cf47b453dcf7",
+        "train-labels-idx1-ubyte": "e144d726b3acfaa3e44228e80efcd344",
+        "t10k-images-idx3-ubyte": "5c965bf0a639b31b8f53240b1b52f4d7",
+        "t10k-labels-idx1-ubyte": "7320c461ea6c1c855c0b718fb2a4b134",
+    },
+    checksums_of="gz",
+    image_shape=(28, 28),
+    n_classes=10,
+    mirrors=("http://codh.rois.ac.jp/kmnist/dataset/kmnist/",),
+    data_dir_variable="STDP_LEARN_KUZUSHIJI_MNIST_DATA",
+)
+
 # Every dataset `load_dataset` knows, by name; add to it with register_dataset.
-DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (_MNIST, _MNIST_SAMPLE)}
+DATASETS: dict[str, DatasetSpec] = {
+    spec.name: spec for spec in (_MNIST, _MNIST_SAMPLE, _FASHION_MNIST, _KUZUSHIJI_MNIST)
+}
 
 
 def read_idx(path):
@@ -431,7 +503,9 @@ def default_data_dir(name="mnist"):
     -------
     pathlib.Path
         The folder named by the dataset's environment variable
-        (``$STDP_LEARN_DATA`` for MNIST) if it is set and not empty;
+        (``$STDP_LEARN_DATA`` for MNIST, ``$STDP_LEARN_FASHION_MNIST_DATA``
+        and ``$STDP_LEARN_KUZUSHIJI_MNIST_DATA`` for the other two) if it is
+        set and not empty;
         otherwise the user cache folder ``$XDG_CACHE_HOME/stdp_learn/<name>``,
         or ``~/.cache/stdp_learn/<name>`` when ``XDG_CACHE_HOME`` is unset or
         not an absolute path (the XDG specification says to ignore relative
@@ -560,7 +634,9 @@ def load_dataset(name, data_dir=None, *, download=True):
     it is set, else in the user cache folder (see `default_data_dir`); a
     dataset shipped inside a package is read from there. Each file may be
     gzipped (name ending in ``.gz``, preferred when both exist) or raw, and
-    its uncompressed content must match the checksum in the registry. If the
+    its uncompressed content must match the checksum in the registry (for a
+    dataset registered with ``checksums_of='gz'``, such as Fashion-MNIST, the
+    file must be the published ``.gz`` and match byte for byte). If the
     folder holds a ``SHA256SUMS`` file (lines ``<sha256>  <name>``), the
     files it lists are also checked against it, byte for byte as stored.
     Images must have the registered shape, labels must lie in 0 to
@@ -569,7 +645,8 @@ def load_dataset(name, data_dir=None, *, download=True):
     Parameters
     ----------
     name : str
-        A name in `DATASETS`: ``'mnist'``, ``'mnist-sample'`` or one added with
+        A name in `DATASETS`: ``'mnist'``, ``'mnist-sample'``,
+        ``'fashion-mnist'``, ``'kuzushiji-mnist'`` or one added with
         `register_dataset`.
     data_dir : str or os.PathLike, optional
         Folder holding the dataset's files. It must exist; files are never
@@ -1039,15 +1116,23 @@ def _read_verified(spec, path, source, sha256sums, remedy):
                 f"{source.parent / _SHA256SUMS_NAME}; the file is corrupt or was replaced, "
                 "copy it again (or update SHA256SUMS if the new file is intended)"
             )
-    content = _gunzip(file_bytes, source) if _is_gzip_name(path.name) else file_bytes
+    compressed = _is_gzip_name(path.name)
+    if spec.checksums_of == "gz" and not compressed:
+        raise DataError(
+            f"{source}: {spec.title} is checked against the published checksums of its .gz "
+            f"files, so an uncompressed file cannot be checked; put the official "
+            f"{path.name}.gz there instead"
+        )
+    content = _gunzip(file_bytes, source) if compressed else file_bytes
     decode = spec.decode or _decode_idx
     array = decode(content, source)
     expected = spec.files[path.name.removesuffix(".gz")]
     digest = _new_digest(expected)
-    digest.update(content)
+    digest.update(file_bytes if spec.checksums_of == "gz" else content)
     if digest.hexdigest() != expected:
+        checked = "the file" if spec.checksums_of == "gz" else "the uncompressed content"
         raise DataError(
-            f"{source}: checksum mismatch: the uncompressed content has "
+            f"{source}: checksum mismatch: {checked} has "
             f"{_DIGEST_NAMES[len(expected)]} {digest.hexdigest()}, expected {expected}; the "
             f"file is corrupt or not the official {spec.title}, {remedy}"
         )
@@ -1121,7 +1206,7 @@ def _download(spec, folder, name):
         url = mirror + file_name
         _LOGGER.info("Downloading %s to %s", url, target)
         try:
-            _download_verified(url, target, spec.files[name])
+            _download_verified(url, target, spec.files[name], spec.checksums_of)
         except _DownloadRejected as rejection:
             failures.append(f"{url}: {rejection}")
         except (OSError, HTTPException) as error:
@@ -1137,17 +1222,25 @@ def _download(spec, folder, name):
     )
 
 
-def _download_verified(url, target, expected):
-    """Stream `url` to a temporary file, check its content's checksum, then move it to `target`."""
+def _download_verified(url, target, expected, checksums_of="content"):
+    """Stream `url` to a temporary file, check its checksum, then move it to `target`.
+
+    `checksums_of` says whether `expected` is over the uncompressed content or the .gz file.
+    """
     temporary = _temporary_path(target)
     try:
         with _urlopen(url, timeout=_DOWNLOAD_TIMEOUT_SECONDS) as response:
             with open(temporary, "xb") as stream:
                 shutil.copyfileobj(response, stream, _CHUNK_BYTES)
-        actual = _checksum_of_gzip_content(temporary, expected)
+        if checksums_of == "gz":
+            actual = _checksum_of_file(temporary, expected)
+            checked = "the downloaded file"
+        else:
+            actual = _checksum_of_gzip_content(temporary, expected)
+            checked = "the uncompressed download"
         if actual != expected:
             raise _DownloadRejected(
-                f"checksum mismatch: the uncompressed download has "
+                f"checksum mismatch: {checked} has "
                 f"{_DIGEST_NAMES[len(expected)]} {actual}, expected {expected}; "
                 "the downloaded file was removed"
             )
@@ -1156,6 +1249,15 @@ def _download_verified(url, target, expected):
         # After a successful os.replace the temporary name no longer exists;
         # after any failure this removes the partial or rejected download.
         temporary.unlink(missing_ok=True)
+
+
+def _checksum_of_file(path, expected):
+    """Return the hex checksum, of the algorithm `expected` uses, of a file's bytes as stored."""
+    digest = _new_digest(expected)
+    with open(path, "rb") as stream:
+        while chunk := stream.read(_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _checksum_of_gzip_content(path, expected):

@@ -2,6 +2,7 @@
 
     python -m stdp_learn.train mnist                      # the paper's 100-neuron recipe
     python -m stdp_learn.train mnist-sample --train-size 1000 --test-size 1000
+    python -m stdp_learn.train fashion-mnist              # or kuzushiji-mnist: MNIST's format
     python -m stdp_learn.train --resume runs/mnist-100-seed0   # after Ctrl-C or a crash
     python -m stdp_learn.train mnist --readout rstdp      # plus a readout trained by reward
 
@@ -116,7 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "(default 10000, at most a sixth of the training set)")
     parser.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument("--data-dir", type=Path, default=None,
-                        help="folder of the MNIST IDX files (default $STDP_LEARN_DATA, else a download cache)")
+                        help="folder of the dataset's IDX files (default: its variable, "
+                             "$STDP_LEARN_DATA for MNIST, $STDP_LEARN_FASHION_MNIST_DATA, "
+                             "$STDP_LEARN_KUZUSHIJI_MNIST_DATA; else a download cache)")
     parser.add_argument("--output", type=Path, default=None, help="run folder (default runs/<dataset>-<neurons>-<seed>)")
     parser.add_argument("--overwrite", action=argparse.BooleanOptionalAction, default=False,
                         help="replace an existing run folder")

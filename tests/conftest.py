@@ -75,7 +75,7 @@ def runtime_numpy():
 
 
 def rule_weight_after(rule, pre_ms, post_ms, *, w_start=0.5, plastic=True, w_max=1.0,
-                      dt=0.1 * brian2.ms):
+                      dt=0.1 * brian2.ms, post_state=None):
     """Return w of one synapse under `rule` after presynaptic spikes at `pre_ms` and
     postsynaptic spikes at `post_ms` (milliseconds).
 
@@ -83,7 +83,9 @@ def rule_weight_after(rule, pre_ms, post_ms, *, w_start=0.5, plastic=True, w_max
     ``w : 1`` plus the rule's lines, its on_pre/on_post code and namespace, and ``w_max``.
     The postsynaptic neuron fires at the chosen time steps and offers what a rule may read:
     the shared flag ``plastic``, ``lastspike``, ``previous_spike`` (set at its reset) and the
-    rule's own per-neuron variables with their reset.  Runs in the runtime device.
+    rule's own per-neuron variables with their reset; with `post_state` ({name: quantity},
+    e.g. the membrane potential ``v`` and threshold adaptation ``theta``), also those
+    variables, held at those values.  Runs in the runtime device.
     """
     import numpy as np
 
@@ -95,6 +97,9 @@ def rule_weight_after(rule, pre_ms, post_ms, *, w_start=0.5, plastic=True, w_max
     pre = brian2.SpikeGeneratorGroup(1, np.zeros(len(pre_ms), dtype=int),
                                      np.asarray(pre_ms) * brian2.ms, dt=dt, name="pre")
     neuron_lines = "".join(line + "\n" for line, _ in rule.neuron_variables.values())
+    held = dict(post_state or {})
+    neuron_lines += "".join(f"{name} : {brian2.get_unit(brian2.get_dimensions(value))!r}\n"
+                            for name, value in held.items())
     reset = "previous_spike = t\n" + rule.neuron_reset()
     namespace = dict(rule.namespace(),
                      post_fires=brian2.TimedArray(fires, dt=dt, name="post_fires"))
@@ -106,6 +111,8 @@ def rule_weight_after(rule, pre_ms, post_ms, *, w_start=0.5, plastic=True, w_max
     post.plastic = plastic
     post.previous_spike = long_ago
     post.lastspike = long_ago
+    for name, value in held.items():
+        setattr(post, name, value)
     synapse = brian2.Synapses(pre, post, model="w : 1\n" + rule.equations(), on_pre=rule.on_pre(),
                               on_post=rule.on_post(), dt=dt, name="pre_post",
                               namespace=dict(rule.namespace(), w_max=w_max))

@@ -144,7 +144,8 @@ def test_unknown_name_lists_the_registry(tmp_path):
     with pytest.raises(DataError) as caught:
         load_dataset("cifar")
     assert str(caught.value) == (
-        "unknown dataset 'cifar'; choose one of 'mnist', 'mnist-sample', 'letters'"
+        "unknown dataset 'cifar'; choose one of 'mnist', 'mnist-sample', 'fashion-mnist', "
+        "'kuzushiji-mnist', 'letters'"
     )
 
 

@@ -7,6 +7,7 @@ from .base import RULES, LearningRule, register_rule, rule_from_dict, spike_trac
 from .pair import WEIGHT_DEPENDENCES, PairSTDP
 from .triplet import TripletSTDP
 from .symmetric import SymmetricSTDP
+from .vdsp import VDSP
 
 __all__ = ["RULES", "LearningRule", "PairSTDP", "SymmetricSTDP", "TripletSTDP",
-           "WEIGHT_DEPENDENCES", "register_rule", "rule_from_dict", "spike_trace"]
+           "VDSP", "WEIGHT_DEPENDENCES", "register_rule", "rule_from_dict", "spike_trace"]

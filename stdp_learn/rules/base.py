@@ -24,8 +24,9 @@ The rule interface (`LearningRule`)
 ``validate()``, ``to_dict()``, ``from_dict()``  checking and the JSON round trip.
 
 Rules may read these variables of the postsynaptic neuron: ``plastic`` (learning on),
-``lastspike_post`` (its latest spike) and ``previous_spike_post`` (the spike before the one
-being processed), and their own ``neuron_variables`` with the ``_post`` suffix.
+``lastspike_post`` (its latest spike), ``previous_spike_post`` (the spike before the one
+being processed), ``v_post`` (its membrane potential, in volt), and their own
+``neuron_variables`` with the ``_post`` suffix.
 """
 from __future__ import annotations
 
