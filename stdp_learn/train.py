@@ -614,7 +614,8 @@ def main(argv=None) -> int:
         print(f"error: {error.strerror or error}{where}", file=sys.stderr)
         return 2
     print(
-        f"test accuracy {metrics['accuracy']:.4f} ({metrics['test_size']} images); "
+        f"{metrics.get('split', 'test')} accuracy {metrics['accuracy']:.4f} "
+        f"({metrics['test_size']} images); "
         f"training {metrics['images_per_second']:.1f} images/s; results in {metrics['output']}"
     )
     if "efficiency" in metrics:
