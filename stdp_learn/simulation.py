@@ -30,8 +30,10 @@ import gc
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -529,12 +531,26 @@ def _process_alive(pid):
     return True
 
 
+def _host_name() -> str:
+    """This machine's name as it appears in work folders' names (no dashes)."""
+    return re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname()) or "host"
+
+
 def _remove_stale_work_folders(build_dir):
-    """Remove the work folders of processes that ended without removing their own."""
+    """Remove the work folders of processes that ended without removing their own.
+
+    Only this machine's processes can be checked: the workers of a cluster may share a
+    build folder, and a process id says nothing about another machine's processes.
+    """
+    host = _host_name()
     for folder in build_dir.glob(_WORK_PREFIX + "*"):
+        fields = folder.name[len(_WORK_PREFIX):].split("-")
         try:
-            pid = int(folder.name[len(_WORK_PREFIX):].split("-")[0])
+            pid = int(fields[0])
         except ValueError:
+            continue
+        # work-<pid>-<host>-<token>; folders of earlier versions, work-<pid>-<token>, are local
+        if len(fields) >= 3 and "-".join(fields[1:-1]) != host:
             continue
         if not _process_alive(pid):
             shutil.rmtree(folder, ignore_errors=True)
@@ -548,7 +564,7 @@ def _make_work_folder(build_dir) -> Path:
     (``static_arrays/init_*``) and its results into this folder, so runs of the same
     network in other processes never see them.
     """
-    work = build_dir / f"{_WORK_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+    work = build_dir / f"{_WORK_PREFIX}{os.getpid()}-{_host_name()}-{secrets.token_hex(4)}"
     (work / "results").mkdir(parents=True)
     shutil.copy2(build_dir / "main", work / "main")
     shutil.copytree(build_dir / "static_arrays", work / "static_arrays",
