@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import logging
 import math
 import os
 import re
@@ -209,6 +210,11 @@ def run_point(argv, run_dir) -> dict:
     A point that finished before returns its record.  One that stopped part way (its
     worker died) resumes from its checkpoint; one that stopped before its first checkpoint
     starts again in its folder.  Runs in a Dask worker; errors propagate to the sweep.
+
+    Brian2 installs a signal handler when it is imported, which Python allows only on a
+    process's main thread, not on a worker's task threads: a worker imports this module,
+    and with it the package and Brian2, on its main thread as it unpickles this function
+    by name.
     """
     from .train import build_parser as train_parser
     from .train import run
@@ -247,8 +253,10 @@ def _start_client(workers, scheduler):
     # device is global to a process.  No memory limit: simulation.check_memory already
     # refuses a network too large, and a nanny killing a worker at its share of the
     # memory would restart large networks forever.  No dashboard (its port may be taken).
+    # Failed points are reported by the sweep; the cluster's own warnings (a worker slow to
+    # stop at the end) would only bury them.
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                           memory_limit=0, dashboard_address=None)
+                           memory_limit=0, dashboard_address=None, silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
 
