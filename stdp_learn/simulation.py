@@ -34,6 +34,7 @@ import re
 import secrets
 import shutil
 import socket
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -738,19 +739,38 @@ class StandaloneSimulator(_Simulator):
             self.work_dir = None
 
 
+def _nvidia_gpus() -> list:
+    """Return the NVIDIA GPUs that ``nvidia-smi -L`` lists (none without the driver)."""
+    if shutil.which("nvidia-smi") is None:
+        return []
+    try:
+        listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if listing.returncode != 0:
+        return []
+    return [line for line in listing.stdout.splitlines() if line.startswith("GPU ")]
+
+
 def _refuse_cuda():
+    """Say in one line what the CUDA device lacks here (it is not driven yet either way)."""
     try:
         import brian2cuda  # noqa: F401
     except ImportError:
         raise ConfigError(
-            "device 'cuda_standalone' needs the brian2cuda package and an NVIDIA GPU; "
-            "brian2cuda pins brian2 versions other than the 2.9 this package runs on, "
-            "so use 'cpp_standalone' (compiled C++, the default) or 'runtime'"
+            "device 'cuda_standalone' needs the brian2cuda package, which is not installed "
+            "(it requires Python 3.12 or newer with brian2 2.10.1) and an NVIDIA GPU; use "
+            "'cpp_standalone' (compiled C++, the default) or 'runtime'"
         ) from None
+    if not _nvidia_gpus():
+        raise ConfigError(
+            "device 'cuda_standalone': brian2cuda is installed but no NVIDIA GPU was found "
+            "(nvidia-smi lists none); use 'cpp_standalone' or 'runtime'"
+        )
     raise ConfigError(
-        "brian2cuda is installed, but this version of stdp_learn drives only the C++ "
-        "standalone device (it seeds and loads delays through C++ code brian2cuda does "
-        "not generate); use 'cpp_standalone'"
+        "device 'cuda_standalone': brian2cuda and a GPU are here, but this version of "
+        "stdp_learn drives only the C++ standalone device (its spike queue, seeding and delay "
+        "copy are C++ hooks brian2cuda does not run); use 'cpp_standalone'"
     )
 
 
