@@ -170,9 +170,11 @@ def plan_sweep(dataset, output, *, seeds=(0,), grid=None, options=()) -> list:
     if not seeds or any(seed < 0 for seed in seeds) or len(set(seeds)) != len(seeds):
         raise SweepError(f"seeds must be distinct whole numbers of at least 0, got {seeds}")
     parser = _strict_parser()
+    owned = [f"--{prefix}{name}" for name in _SWEEP_OWNS for prefix in ("", "no-")]
     for word in options:
-        name = word[2:].split("=")[0].removeprefix("no-").replace("-", "_")
-        if word.startswith("--") and name in _SWEEP_OWNS:
+        flag = word.split("=")[0]
+        # argparse takes any unambiguous prefix of an option: "--out" is --output
+        if len(flag) > 2 and flag.startswith("--") and any(o.startswith(flag) for o in owned):
             raise SweepError(f"{word}: the sweep sets the output, seed and resumption of every point")
     names = []
     for name, values in grid.items():

@@ -128,6 +128,8 @@ def test_bad_grids_are_refused_before_anything_runs(tmp_path, capsys):
         plan_sweep("mnist-sample", tmp_path, grid={"rule": ["pair", "quadruplet"]})
     with pytest.raises(SweepError, match="sets the output"):
         plan_sweep("mnist-sample", tmp_path, options=["--overwrite"])
+    with pytest.raises(SweepError, match="sets the output"):
+        plan_sweep("mnist-sample", tmp_path, options=["--out", "elsewhere"])
     with pytest.raises(SweepError, match="seeds"):
         plan_sweep("mnist-sample", tmp_path, seeds=[0, 0])
     assert main(["mnist-sample", "--output", str(tmp_path / "s"), "--grid", "epochs=1,x"]) == 2
