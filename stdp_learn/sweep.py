@@ -288,19 +288,19 @@ def run_sweep(dataset, output, *, seeds=(0,), grid=None, options=(), workers=Non
 
     output = Path(output)
     points = plan_sweep(dataset, output, seeds=seeds, grid=grid, options=options)
-    output.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(output / "sweep.json", {
-        "dataset": dataset, "seeds": list(seeds), "options": list(options),
-        "grid": {name: [str(v) for v in values] for name, values in (grid or {}).items()}})
     status = {point: ("done before" if point.finished() else "not run") for point in points}
     errors = {}
     pending = [point for point in points if status[point] == "not run"]
     ran = 0
     own_client = cluster = None
+    if pending and client is None:  # before anything is written: Dask may be missing
+        own_client, cluster = _start_client(workers, scheduler)
     try:
+        output.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(output / "sweep.json", {
+            "dataset": dataset, "seeds": list(seeds), "options": list(options),
+            "grid": {name: [str(v) for v in values] for name, values in (grid or {}).items()}})
         if pending:
-            if client is None:
-                own_client, cluster = _start_client(workers, scheduler)
             active = client or own_client
             from dask.distributed import as_completed
 
@@ -512,6 +512,10 @@ def main(argv=None) -> int:
                            workers=args.workers, scheduler=args.scheduler, progress=args.progress)
     except SweepError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a sweep folder that cannot be written
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"error: {error.strerror or error}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"stopped; the points finished are in {args.output / 'table.md'}; run the same "
