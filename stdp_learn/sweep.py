@@ -100,6 +100,8 @@ class SweepResult:
     ran : int
         Points run by this call (finished ones are never rerun).
     output : Path
+    failed : list of dict
+        The points of `points` that failed.
     """
 
     points: list
@@ -180,7 +182,8 @@ def plan_sweep(dataset, output, *, seeds=(0,), grid=None, options=()) -> list:
     for name, values in grid.items():
         key = name.replace("-", "_")
         if key in _SWEEP_OWNS:
-            raise SweepError(f"the grid cannot set {name!r}: give seeds with --seeds")
+            raise SweepError(f"the grid cannot set {name!r}: the sweep sets the output, seed and "
+                             "resumption of every point (seeds are the sweep's own argument)")
         if isinstance(values, (str, bytes)) or not list(values):
             raise SweepError(f"the grid's {name!r} needs a list of values, got {values!r}")
         names.append(name.replace("_", "-"))
