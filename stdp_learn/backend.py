@@ -1,7 +1,7 @@
 """Everything that reaches into Brian2's internals, in one place, each with its reason.
 
-Checked against Brian2 2.9.0 (Python 3.11) and 2.10.1 (Python 3.12 and newer).  A Brian2
-upgrade has these places to look at:
+Checked against Brian2 2.9.0 (Python 3.11), 2.10.1 (Python 3.12) and 2.11.0 (Python 3.13).
+A Brian2 upgrade has these places to look at:
 
 * `end_block`: C++ that sets ``Network::_globally_stopped`` (the stop flag both devices
   read between time steps), so a block ends once its images are done.
