@@ -111,8 +111,10 @@ def test_a_worker_killed_mid_sweep_leaves_the_sweep_complete(tmp_path, cluster):
 def test_a_failing_point_is_reported_and_the_others_finish(tmp_path, cluster, capsys):
     output = tmp_path / "sweep"
     # validation 40 of mnist-sample's 1,000 leaves 960 training images: 2000 fails at run time
+    # on the cluster by its address, as --scheduler ADDRESS does
     result = run_sweep("mnist-sample", output, seeds=[0], grid={"train-size": [60, 2000]},
-                       options=OPTIONS[2:] + ["--neurons", "10"], client=cluster, progress=False)
+                       options=OPTIONS[2:] + ["--neurons", "10"], scheduler=cluster.scheduler.address,
+                       progress=False)
     assert [p["status"] for p in result.points] == ["finished", "failed"]
     assert "--train-size 2000" in result.points[1]["error"]
     assert "failed: train-size=2000 seed 0: UsageError" in capsys.readouterr().err
