@@ -19,7 +19,7 @@ OPTIONS = ["--train-size", "60", "--evaluate-on", "validation", "--validation-si
 
 
 @pytest.fixture
-def cluster(build_root, monkeypatch):
+def dask_client(build_root, monkeypatch):
     """A LocalCluster of two single-threaded worker processes building into `build_root`."""
     monkeypatch.setenv("STDP_LEARN_BUILD", str(build_root))  # the workers inherit it
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -34,10 +34,10 @@ def _records(result):
 
 
 @needs_compiler
-def test_two_seeds_two_sizes_write_the_table_and_a_rerun_runs_nothing(tmp_path, cluster):
+def test_two_seeds_two_sizes_write_the_table_and_a_rerun_runs_nothing(tmp_path, dask_client):
     output = tmp_path / "sweep"
     result = run_sweep("mnist-sample", output, seeds=[0, 1], grid={"neurons": [10, 20]},
-                       options=OPTIONS, client=cluster, progress=False)
+                       options=OPTIONS, client=dask_client, progress=False)
     assert result.ran == 4 and not result.failed
     assert [p["status"] for p in result.points] == ["finished"] * 4
     records = _records(result)
@@ -69,21 +69,21 @@ def test_two_seeds_two_sizes_write_the_table_and_a_rerun_runs_nothing(tmp_path, 
 
 
 @needs_compiler
-def test_a_worker_killed_mid_sweep_leaves_the_sweep_complete(tmp_path, cluster):
+def test_a_worker_killed_mid_sweep_leaves_the_sweep_complete(tmp_path, dask_client):
     output = tmp_path / "sweep"
     # more images per point than above, so that a point is caught running
     options = [*OPTIONS[:1], "240", *OPTIONS[2:]]
     outcome = {}
     sweep = threading.Thread(target=lambda: outcome.update(result=run_sweep(
         "mnist-sample", output, seeds=[0, 1], grid={"neurons": [10, 20]}, options=options,
-        client=cluster, progress=False)))
+        client=dask_client, progress=False)))
     sweep.start()
-    pids = cluster.run(os.getpid)
+    pids = dask_client.run(os.getpid)
     killed = None
     deadline = time.monotonic() + 240
     while killed is None and time.monotonic() < deadline and sweep.is_alive():
         # the worker running a point that has written its first checkpoint
-        for address, keys in cluster.processing().items():
+        for address, keys in dask_client.processing().items():
             for key in keys:
                 name = str(key).split("stdp-point-")[1].rsplit("-", 1)[0]  # neurons-10-seed0
                 setting, seed = name.rsplit("-seed", 1)
@@ -108,12 +108,12 @@ def test_a_worker_killed_mid_sweep_leaves_the_sweep_complete(tmp_path, cluster):
 
 
 @needs_compiler
-def test_a_failing_point_is_reported_and_the_others_finish(tmp_path, cluster, capsys):
+def test_a_failing_point_is_reported_and_the_others_finish(tmp_path, dask_client, capsys):
     output = tmp_path / "sweep"
     # validation 40 of mnist-sample's 1,000 leaves 960 training images: 2000 fails at run time
-    # on the cluster by its address, as --scheduler ADDRESS does
+    # on the running cluster by its scheduler's address, as --scheduler ADDRESS does
     result = run_sweep("mnist-sample", output, seeds=[0], grid={"train-size": [60, 2000]},
-                       options=OPTIONS[2:] + ["--neurons", "10"], scheduler=cluster.scheduler.address,
+                       options=OPTIONS[2:] + ["--neurons", "10"], scheduler=dask_client.scheduler.address,
                        progress=False)
     assert [p["status"] for p in result.points] == ["finished", "failed"]
     assert "--train-size 2000" in result.points[1]["error"]
