@@ -1,6 +1,7 @@
 """Everything that reaches into Brian2's internals, in one place, each with its reason.
 
-Checked against Brian2 2.9.0.  A Brian2 upgrade has these places to look at:
+Checked against Brian2 2.9.0 (Python 3.11), 2.10.1 (Python 3.12) and 2.11.0 (Python 3.13).
+A Brian2 upgrade has these places to look at:
 
 * `end_block`: C++ that sets ``Network::_globally_stopped`` (the stop flag both devices
   read between time steps), so a block ends once its images are done.
@@ -9,7 +10,9 @@ Checked against Brian2 2.9.0.  A Brian2 upgrade has these places to look at:
 * `sorted_clocks`: the device's clock list, sorted for the same reason.
 * `brian2_preferences`: preferences set for a block and restored after it.
 * `spike_queue`: the compiled device's ``copy_source_files``, replaced while it builds,
-  to install our spike queue (``cpp/spikequeue.h``).
+  to install our spike queue (``cpp/spikequeue.h``).  Brian2 2.10 splits its queue into
+  ``brianlib/spikequeue.h`` and ``spikequeue.cpp``, whose stream operators (the queue's
+  state, written with a run's results) compile against our header: it declares them.
 * `run_standalone`: ``device.project_dir`` pointed at a process's own work folder, and the
   shapes Brian2 remembers for monitors' 2-d arrays reset after every run.
 * `StandaloneOwner`: which simulator's build the single global compiled device holds.

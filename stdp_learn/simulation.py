@@ -30,8 +30,11 @@ import gc
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
+import socket
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -529,12 +532,26 @@ def _process_alive(pid):
     return True
 
 
+def _host_name() -> str:
+    """This machine's name as it appears in work folders' names (no dashes)."""
+    return re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname()) or "host"
+
+
 def _remove_stale_work_folders(build_dir):
-    """Remove the work folders of processes that ended without removing their own."""
+    """Remove the work folders of processes that ended without removing their own.
+
+    Only this machine's processes can be checked: the workers of a cluster may share a
+    build folder, and a process id says nothing about another machine's processes.
+    """
+    host = _host_name()
     for folder in build_dir.glob(_WORK_PREFIX + "*"):
+        fields = folder.name[len(_WORK_PREFIX):].split("-")
         try:
-            pid = int(folder.name[len(_WORK_PREFIX):].split("-")[0])
+            pid = int(fields[0])
         except ValueError:
+            continue
+        # work-<pid>-<host>-<token>; folders of earlier versions, work-<pid>-<token>, are local
+        if len(fields) >= 3 and "-".join(fields[1:-1]) != host:
             continue
         if not _process_alive(pid):
             shutil.rmtree(folder, ignore_errors=True)
@@ -548,7 +565,7 @@ def _make_work_folder(build_dir) -> Path:
     (``static_arrays/init_*``) and its results into this folder, so runs of the same
     network in other processes never see them.
     """
-    work = build_dir / f"{_WORK_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+    work = build_dir / f"{_WORK_PREFIX}{os.getpid()}-{_host_name()}-{secrets.token_hex(4)}"
     (work / "results").mkdir(parents=True)
     shutil.copy2(build_dir / "main", work / "main")
     shutil.copytree(build_dir / "static_arrays", work / "static_arrays",
@@ -722,19 +739,38 @@ class StandaloneSimulator(_Simulator):
             self.work_dir = None
 
 
+def _nvidia_gpus() -> list:
+    """Return the NVIDIA GPUs that ``nvidia-smi -L`` lists (none without the driver)."""
+    if shutil.which("nvidia-smi") is None:
+        return []
+    try:
+        listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if listing.returncode != 0:
+        return []
+    return [line for line in listing.stdout.splitlines() if line.startswith("GPU ")]
+
+
 def _refuse_cuda():
+    """Say in one line what the CUDA device lacks here (it is not driven yet either way)."""
     try:
         import brian2cuda  # noqa: F401
     except ImportError:
         raise ConfigError(
-            "device 'cuda_standalone' needs the brian2cuda package and an NVIDIA GPU; "
-            "brian2cuda pins brian2 versions other than the 2.9 this package runs on, "
-            "so use 'cpp_standalone' (compiled C++, the default) or 'runtime'"
+            "device 'cuda_standalone' needs the brian2cuda package, which is not installed "
+            "(it requires Python 3.12 or newer with brian2 2.10.1) and an NVIDIA GPU; use "
+            "'cpp_standalone' (compiled C++, the default) or 'runtime'"
         ) from None
+    if not _nvidia_gpus():
+        raise ConfigError(
+            "device 'cuda_standalone': brian2cuda is installed but no NVIDIA GPU was found "
+            "(nvidia-smi lists none); use 'cpp_standalone' or 'runtime'"
+        )
     raise ConfigError(
-        "brian2cuda is installed, but this version of stdp_learn drives only the C++ "
-        "standalone device (it seeds and loads delays through C++ code brian2cuda does "
-        "not generate); use 'cpp_standalone'"
+        "device 'cuda_standalone': brian2cuda and a GPU are here, but this version of "
+        "stdp_learn drives only the C++ standalone device (its spike queue, seeding and delay "
+        "copy are C++ hooks brian2cuda does not run); use 'cpp_standalone'"
     )
 
 

@@ -31,6 +31,9 @@ def test_default_recipe_is_bit_identical_to_the_fixture(mnist_dir, build_root):
     assert state["retries"] == expected["retries"]
     assert state["theta_volt"] == pytest.approx(expected["theta_volt"], rel=0, abs=0)
     assert state["assignments"] == expected["assignments"]
-    assert state["weights_sum"] == expected["weights_sum"]
+    # the digests below hold every bit of the weights; their sum is numpy's arithmetic,
+    # whose order of summation changed between numpy releases (2.2 and 2.5 differ in the
+    # last bit for the same weights)
+    assert state["weights_sum"] == pytest.approx(expected["weights_sum"], rel=1e-14)
     for name in ("weights_sha256", "theta_sha256", "assignments_sha256"):
         assert state[name] == expected[name], name

@@ -81,6 +81,21 @@ def test_concurrent_runs_of_one_shape_each_get_their_solo_result(tmp_path):
     assert not list((folder / "static_arrays").glob("init_*"))
 
 
+def test_stale_work_folders_are_removed_only_for_processes_of_this_machine(tmp_path):
+    """Workers of a cluster may share a build folder; another machine's process ids say
+    nothing here, so only this machine's dead processes lose their work folders."""
+    from stdp_learn.simulation import _host_name, _remove_stale_work_folders
+
+    dead = 4_194_400  # above Linux's largest process id: no such process
+    here = _host_name()
+    names = {f"work-{dead}-{here}-0a0a": False, f"work-{dead}-0b0b": False,  # earlier format
+             f"work-{dead}-elsewhere.cluster-0c0c": True, f"work-{os.getpid()}-{here}-0d0d": True}
+    for name in names:
+        (tmp_path / name).mkdir()
+    _remove_stale_work_folders(tmp_path)
+    assert {name: (tmp_path / name).exists() for name in names} == names
+
+
 # -- 2. --overwrite ---------------------------------------------------------------------
 def test_overwrite_refuses_a_folder_holding_files_that_are_not_ours(tmp_path, capsys):
     folder = tmp_path / "thesis"

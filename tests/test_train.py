@@ -104,3 +104,23 @@ def test_rule_and_encoding_options_reach_the_model_and_its_record(tmp_path, buil
     model = json.loads((out / "record.json").read_text())["configuration"]["model"]
     assert model["rule"]["rule"] == "triplet" and model["rule"]["a3_plus"] == 0.02
     assert model["encoder"] == {"encoder": "bernoulli"}
+
+
+def test_cuda_with_brian2cuda_but_no_gpu_says_so_in_one_line(tmp_path, capsys, monkeypatch):
+    import sys
+    import types
+
+    from stdp_learn import simulation
+
+    if "brian2cuda" not in sys.modules:
+        try:
+            import brian2cuda  # noqa: F401
+        except ImportError:  # stands in for the package: only its presence is checked
+            monkeypatch.setitem(sys.modules, "brian2cuda", types.ModuleType("brian2cuda"))
+    monkeypatch.setattr(simulation, "_nvidia_gpus", lambda: [])
+    status = main(["mnist-sample", "--device", "cuda_standalone", "--train-size", "10",
+                   "--output", str(tmp_path / "r"), "--no-progress"])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no NVIDIA GPU" in err
+    assert not (tmp_path / "r").exists()

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <iostream>
 #include <utility>
 #include <vector>
 #include "stdint_compat.h"
@@ -126,7 +127,7 @@ public:
     }
 
     // store/restore, as Brian2's queue: (offset of the current slot, all slots)
-    std::pair<int, std::vector<std::vector<int32_t> > > _full_state()
+    std::pair<int, std::vector<std::vector<int32_t> > > _full_state() const
     {
         return std::make_pair(current_, slots_);
     }
@@ -177,5 +178,11 @@ private:
     std::vector<Run> runs_;         // runs of equal delay within a source's synapses
     std::vector<int> run_first_;    // runs of source s: run_first_[s] .. run_first_[s + 1]
 };
+
+// Brian2 2.10 writes every queue's state into the results at the end of a run with these,
+// defined in its brianlib/spikequeue.cpp from _full_state and _restore_from_full_state;
+// Brian2 2.9 has no such file and never calls them.
+std::ostream& operator<<(std::ostream& os, const CSpikeQueue& queue);
+std::istream& operator>>(std::istream& is, CSpikeQueue& queue);
 
 #endif
