@@ -40,7 +40,7 @@ BASELINES = ("logistic_pixels", "logistic_spike_counts", "hidden_layer")
 def require_sklearn():
     """Import scikit-learn, or raise an ImportError that says how to install it."""
     try:
-        import sklearn  # noqa: F401
+        import sklearn  # noqa: F401  (only whether it imports)
     except ImportError:
         raise ImportError("the baselines need scikit-learn: pip install 'stdp_learn[evaluation]' "
                           "(or pip install scikit-learn)") from None

@@ -81,10 +81,12 @@ def input_peak_spikes(images, params, window_steps=1, seed=0) -> int:
     per_step = images.sum(axis=1) / 255.0 * float(pres.max_rate) * dt
     rng = np.random.default_rng(seed)
     peak = 0
+    window = min(int(window_steps), n_steps)
     for start in range(0, len(images), 1000):  # in parts: (1000, n_steps) draws at a time
-        drawn = rng.poisson(per_step[start: start + 1000, None], size=(len(per_step[start: start + 1000]), n_steps))
-        cumulative = np.concatenate([np.zeros((len(drawn), 1), np.int64), np.cumsum(drawn, axis=1)], axis=1)
-        window = min(int(window_steps), n_steps)
+        rates = per_step[start: start + 1000]
+        drawn = rng.poisson(rates[:, None], size=(rates.size, n_steps))
+        cumulative = np.concatenate([np.zeros((rates.size, 1), np.int64),
+                                     np.cumsum(drawn, axis=1)], axis=1)
         peak = max(peak, int((cumulative[:, window:] - cumulative[:, :-window]).max()))
     return peak
 

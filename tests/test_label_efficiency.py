@@ -1,8 +1,12 @@
 """Labels needed: the subsets are drawn per class, and every label gives assign_labels' answer."""
 import numpy as np
+import pytest
 
-from stdp_learn.label_efficiency import label_efficiency_curve, labelled_subset
+from stdp_learn import DiehlCook2015, RewardReadout
+from stdp_learn.label_efficiency import label_efficiency_curve, labelled_subset, rstdp_label_efficiency
 from stdp_learn.readout import assign_labels, predict_all_activity
+
+from conftest import needs_compiler
 
 
 def test_subsets_hold_the_asked_images_of_each_class():
@@ -33,3 +37,21 @@ def test_the_curve_grows_with_labels_and_ends_at_assign_labels():
     everything = np.mean(predict_all_activity(test_counts, assignments, n_classes) == y_test)
     assert curve[-1]["accuracy"] == everything
     assert curve[0]["accuracy"] < curve[-1]["accuracy"]
+
+
+@needs_compiler
+def test_the_reward_readout_is_trained_afresh_per_subset_and_put_back(mnist_sample, build_root):
+    model = DiehlCook2015(n_neurons=20, block_size=100, random_state=3, build_dir=build_root,
+                          readout=RewardReadout(n_per_class=2))
+    model.fit(mnist_sample.X_train[:100], mnist_sample.y_train[:100])
+    before = model.state_.arrays["readout_input.w"].copy()
+    X_label, y_label = mnist_sample.X_train[100:160], mnist_sample.y_train[100:160]
+    X_test, y_test = mnist_sample.X_test[:30], mnist_sample.y_test[:30]
+    curve = rstdp_label_efficiency(model, X_label, y_label, X_test, y_test, labels_per_class=(2, None))
+    assert [p["n_labels"] for p in curve] == [20, 60]
+    assert all(0.0 <= p["accuracy"] <= 1.0 for p in curve)
+    np.testing.assert_array_equal(model.state_.arrays["readout_input.w"], before)
+    assert model.readout_passes_ == 0
+    with pytest.raises(ValueError, match="readout"):
+        rstdp_label_efficiency(DiehlCook2015.pretrained(100, build_dir=build_root), X_label, y_label,
+                               X_test, y_test)
