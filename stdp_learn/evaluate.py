@@ -3,8 +3,7 @@
     python -m stdp_learn.evaluate pretrained:400                  # the shipped network
     python -m stdp_learn.evaluate runs/mnist-100-seed0            # a run folder
     python -m stdp_learn.evaluate dc100.npz --split validation --size 2000
-
-    python -m stdp_learn.evaluate pretrained:100 --test-size 1000 --all   # every study
+    python -m stdp_learn.evaluate pretrained:100 --test-size 1000 --studies none
 
 The run folder (``--output``) receives ``metrics.json`` (the model's evaluation report:
 every readout's accuracy, the confusion matrix, spikes, the efficiency report, the early
@@ -12,9 +11,10 @@ exit), ``record.json`` (the result record, as a training run's) and ``confusion.
 The validation split is the last 10,000 MNIST training images, the split a training run
 with ``--evaluate-on validation`` holds out; the test set is MNIST's 10,000 test images.
 
-``--studies robustness,baselines,pruning,labels,memory`` (or ``--all``) also runs those
-studies of `stdp_learn.studies`; each writes ``<study>.md`` (a table) and ``<study>.png``
-into the run folder, and its results under ``"studies"`` in ``metrics.json``.  The
+Every study of `stdp_learn.studies` is run unless ``--studies`` names some of them
+(``robustness,baselines,pruning,labels,memory``) or ``none``; each writes ``<study>.md``
+(a table) and ``<study>.png`` into the run folder, and its results under ``"studies"`` in
+``metrics.json``.  The
 labelled images that the labels study labels the neurons with and the baselines learn
 from (``--label-size``) are the training images just before the evaluated split: the
 last ones of the 60,000 for the test set, the ones before the validation split for it.
@@ -52,9 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run folder (default runs/evaluate-<model>-<split>)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True)
     studies = parser.add_argument_group("studies (stdp_learn.studies)")
-    studies.add_argument("--studies", default="",
-                         help=f"comma-separated studies to run, of {','.join(STUDIES)}")
-    studies.add_argument("--all", action="store_true", help="run every study")
+    studies.add_argument("--studies", default="all",
+                         help=f"comma-separated studies to run, of {','.join(STUDIES)}; "
+                              "'all' (the default) or 'none'")
+    studies.add_argument("--all", action="store_true", help="run every study (the default)")
     studies.add_argument("--levels", default=",".join(f"{level:g}" for level in DEFAULT_LEVELS),
                          help="corruption levels in [0, 1] of the robustness curves (0 is always in)")
     studies.add_argument("--corruptions", default=",".join(CORRUPTIONS),
@@ -78,7 +79,11 @@ class _ArgumentError(ValueError):
 
 def _study_options(args, n_train, split_size):
     """Return (studies, levels, corruptions, bits) from the arguments, or raise _ArgumentError."""
-    names = list(STUDIES) if args.all else [n.strip() for n in args.studies.split(",") if n.strip()]
+    names = [n.strip() for n in args.studies.split(",") if n.strip()]
+    if args.all or names == ["all"]:
+        names = list(STUDIES)
+    elif names == ["none"]:
+        names = []
     unknown = [n for n in names if n not in STUDIES]
     if unknown:
         raise _ArgumentError(f"unknown study {unknown[0]!r}; choose from {','.join(STUDIES)}")

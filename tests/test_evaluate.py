@@ -20,13 +20,14 @@ def test_the_shipped_network_is_evaluated_into_a_run_folder(tmp_path, mnist_dir,
     monkeypatch.setenv("STDP_LEARN_BUILD", str(build_root))
     out = tmp_path / "run"
     assert main(["pretrained:100", "--size", "200", "--data-dir", str(mnist_dir),
-                 "--output", str(out), "--no-progress"]) == 0
+                 "--output", str(out), "--no-progress", "--studies", "none"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     record = json.loads((out / "record.json").read_text())
     assert metrics["n_images"] == 200 and metrics["accuracy"] > 0.6  # chance is 0.1
     assert sum(map(sum, metrics["confusion_matrix"])) + metrics["no_answer"] == 200
     assert record["split"] == "test" and record["results"]["accuracy"] == metrics["accuracy"]
     assert (out / "confusion.png").stat().st_size > 0
+    assert "studies" not in metrics and not (out / "pruning.md").exists()
 
 
 def _one_line_error(capsys):
@@ -56,8 +57,9 @@ def test_every_study_is_written_into_the_run_folder(tmp_path, mnist_dir, build_r
     pytest.importorskip("sklearn")
     monkeypatch.setenv("STDP_LEARN_BUILD", str(build_root))
     out = tmp_path / "run"
+    # every study is run by default
     assert main(["pretrained:100", "--test-size", "100", "--label-size", "300", "--levels", "0.3",
-                 "--all", "--data-dir", str(mnist_dir), "--output", str(out), "--no-progress"]) == 0
+                 "--data-dir", str(mnist_dir), "--output", str(out), "--no-progress"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     record = json.loads((out / "record.json").read_text())
     studies = metrics["studies"]
