@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "'all' (the default) or 'none'")
     studies.add_argument("--all", action="store_true", help="run every study (the default)")
     studies.add_argument("--levels", default=",".join(f"{level:g}" for level in DEFAULT_LEVELS),
-                         help="corruption levels in [0, 1] of the robustness curves (0 is always in)")
+                         help="corruption levels in [0, 1] of the robustness curves "
+                              "(0 is always in)")
     studies.add_argument("--corruptions", default=",".join(CORRUPTIONS),
                          help="comma-separated corruptions of the robustness curves")
     studies.add_argument("--label-size", type=int, default=10_000,
@@ -94,7 +95,8 @@ def _study_options(args, n_train, split_size):
     corruptions = [c.strip() for c in args.corruptions.split(",") if c.strip()]
     unknown = [c for c in corruptions if c not in CORRUPTIONS]
     if unknown:
-        raise _ArgumentError(f"unknown corruption {unknown[0]!r}; choose from {','.join(CORRUPTIONS)}")
+        raise _ArgumentError(f"unknown corruption {unknown[0]!r}; "
+                             f"choose from {','.join(CORRUPTIONS)}")
     try:
         bits = [int(b) for b in args.bits.split(",") if b.strip()]
     except ValueError:
@@ -169,7 +171,8 @@ def main(argv=None) -> int:
         return 2
     if studies:
         end = len(data.X_train) - held_out
-        labelled = (data.X_train[end - args.label_size: end], data.y_train[end - args.label_size: end])
+        start = end - args.label_size
+        labelled = (data.X_train[start:end], data.y_train[start:end])
         report["studies"] = run_studies(model, X, y, labelled, responses, studies, levels=levels,
                                         corruptions=corruptions, bit_widths=bits, seed=args.seed)
         write_studies(report["studies"], output)
@@ -224,8 +227,8 @@ def run_studies(model, X, y, labelled, responses, studies, *, levels=DEFAULT_LEV
         if name not in studies:
             continue
         if name == "robustness":
-            results[name] = study.robustness_study(model, X, y, corruptions=corruptions, levels=levels,
-                                                   seed=seed, baselines=baselines,
+            results[name] = study.robustness_study(model, X, y, corruptions=corruptions,
+                                                   levels=levels, seed=seed, baselines=baselines,
                                                    clean_responses=responses)
         elif name == "baselines":
             results[name] = study.baselines_study(model, baselines, X, y, responses)
@@ -236,7 +239,8 @@ def run_studies(model, X, y, labelled, responses, studies, *, levels=DEFAULT_LEV
             results[name] = study.labels_study(model, label_responses, y_label, responses, y,
                                                seed=seed, rstdp_images=(X_label, X))
         elif name == "memory":
-            results[name] = study.memory_study(model, responses, X, bit_widths=bit_widths, seed=seed)
+            results[name] = study.memory_study(model, responses, X, bit_widths=bit_widths,
+                                               seed=seed)
     return results
 
 
@@ -255,7 +259,8 @@ def write_studies(results, output):
         (output / f"{name}.md").write_text(study_table(name, result))
         if name == "robustness":
             curves = result["curves"]
-            figure, axes = plt.subplots(1, len(curves), figsize=(4 * len(curves), 3.5), squeeze=False)
+            figure, axes = plt.subplots(1, len(curves), figsize=(4 * len(curves), 3.5),
+                                        squeeze=False)
             for ax, (corruption, curve) in zip(axes[0], curves.items()):
                 plotting.plot_robustness(curve, ax=ax, title=corruption)
         else:

@@ -85,14 +85,14 @@ def label_efficiency_curve(label_counts, label_y, test_counts, test_y, *, n_clas
         if per_class is not None and per_class >= largest_class:
             continue  # the subset would be the whole set: the None point gives it
         chosen = labelled_subset(label_y, per_class, seed)
-        assignments, proportions, _ = assign_labels(np.asarray(label_counts)[chosen], label_y[chosen],
-                                                    n_classes)
+        assignments, proportions, _ = assign_labels(np.asarray(label_counts)[chosen],
+                                                    label_y[chosen], n_classes)
         curve.append({
             "labels_per_class": per_class,
             "n_labels": int(chosen.size),
             "accuracy": accuracy(test_y, predict_all_activity(test_counts, assignments, n_classes)),
-            "accuracy_proportion_weighting": accuracy(
-                test_y, predict_proportion_weighting(test_counts, assignments, proportions, n_classes)),
+            "accuracy_proportion_weighting": accuracy(test_y, predict_proportion_weighting(
+                test_counts, assignments, proportions, n_classes)),
             "assigned_neurons": int(np.sum(assignments >= 0)),
         })
     return curve

@@ -1074,7 +1074,8 @@ def plot_memory(rows, brian2_bytes=None, ax=None) -> Axes:
         ax.bar(labels, heights, bottom=bottom, label=label)
         bottom += heights
     if brian2_bytes is not None:
-        ax.bar(["Brian2 allocations"], [float(brian2_bytes)], color="grey", label="Brian2 (float64)")
+        ax.bar(["Brian2 allocations"], [float(brian2_bytes)], color="grey",
+               label="Brian2 (float64)")
     ax.set_ylabel("memory (bytes)")
     ax.legend(fontsize="small")
     return ax

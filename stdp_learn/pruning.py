@@ -107,15 +107,17 @@ def pruned_operations(layer_spikes, counts, kept, n_input, n_neurons, *, params=
         full = synaptic_operations(layer_spikes, n_input, n_neurons)
         operations = {name: full[name] for name in (*PROJECTIONS, "total")}
     else:
-        spikes = {layer: np.asarray(values, dtype=np.float64) for layer, values in layer_spikes.items()}
+        spikes = {layer: np.asarray(values, dtype=np.float64)
+                  for layer, values in layer_spikes.items()}
         totals = counts.sum(axis=1).astype(np.float64)
-        share = np.divide(counts[:, kept].sum(axis=1), totals, out=np.full(totals.shape, n_kept / n_neurons),
-                          where=totals > 0)
+        # an image without excitatory spikes: share by head count
+        share = np.divide(counts[:, kept].sum(axis=1), totals,
+                          out=np.full(totals.shape, n_kept / n_neurons), where=totals > 0)
         operations = {"input_exc": float(np.mean(spikes["input"] * n_kept)),
                       "exc_inh": float(np.mean(spikes["exc"] * share)),
                       "inh_exc": float(np.mean(spikes["inh"] * share * max(n_kept - 1, 0)))}
         operations["total"] = sum(operations.values())
-    updates = neuron_updates(max(n_kept, 1), params=params, retries=retries)["total"] if n_kept else 0.0
+    updates = neuron_updates(n_kept, params=params, retries=retries)["total"] if n_kept else 0.0
     return {"synaptic_operations": operations, "neuron_updates": float(updates), "n_kept": n_kept}
 
 
@@ -143,7 +145,8 @@ def pruning_curve(model, responses, labels, *, kept_fractions=KEPT_FRACTIONS) ->
     counts = np.asarray(responses.counts)
     n_neurons = counts.shape[1]
     order = pruning_order(model.rates_, model.assignments_)
-    silent = set(np.flatnonzero(np.isinf(selectivity_scores(model.rates_, model.assignments_))).tolist())
+    scores = selectivity_scores(model.rates_, model.assignments_)
+    silent = set(np.flatnonzero(np.isinf(scores)).tolist())
     n_classes = model.n_classes_
     curve = []
     for fraction in kept_fractions:

@@ -176,9 +176,10 @@ def memory_study(model, responses, X, *, bit_widths=BIT_WIDTHS, seed=0) -> dict:
                              peak_input_in_window=peak_input, params=params, encoder=encoder)
             for bits in bit_widths]
     input_spikes = float(np.mean(responses.log.layer_spikes["input"]))
-    brian2 = memory_bytes(model.n_input_, model.n_neurons, params=params, rule=model._validated()[1],
-                          n_slots=model.block_size, input_spikes_per_image=input_spikes,
-                          encoder=encoder, connectivity=connectivity)
+    brian2 = memory_bytes(model.n_input_, model.n_neurons, params=params,
+                          rule=model._validated()[1], n_slots=model.block_size,
+                          input_spikes_per_image=input_spikes, encoder=encoder,
+                          connectivity=connectivity)
     return {"rows": rows, "peak_excitatory_spikes_per_step": peak_exc,
             "peak_input_spikes_in_delay_window": peak_input, "delay_window_steps": delay_steps + 1,
             "brian2_bytes": brian2["total"], "brian2_bytes_by_kind": {
@@ -205,7 +206,8 @@ def _markdown(header, rows):
 def study_table(name, results) -> str:
     """Return the Markdown table of study `name` from its `results`."""
     if name == "robustness":
-        baselines = sorted({b for curve in results["curves"].values() for p in curve for b in p["baselines"]})
+        baselines = sorted({name for curve in results["curves"].values() for point in curve
+                            for name in point["baselines"]})
         header = ["corruption", "level", "network"] + baselines
         rows = [[corruption, f"{p['level']:g}", _percent(p["accuracy"])]
                 + [_percent(p["baselines"].get(b)) for b in baselines]
@@ -220,8 +222,8 @@ def study_table(name, results) -> str:
                 for r in results["rows"]]
         return _markdown(header, rows)
     if name == "pruning":
-        header = ["kept", "neurons", "silent removed", "accuracy", "accuracy (proportion weighting)",
-                  "no answer", "synaptic operations / image", "neuron updates / image"]
+        header = ["kept", "neurons", "silent removed", "accuracy",
+                  "accuracy (proportion weighting)", "no answer", "synaptic operations / image", "neuron updates / image"]
         rows = [[f"{p['kept_fraction']:.0%}", p["n_kept"], p["n_silent_removed"],
                  _percent(p["accuracy"]), _percent(p["accuracy_proportion_weighting"]),
                  p["no_answer"], _count(p["synaptic_operations"]), _count(p["neuron_updates"])]
@@ -238,7 +240,8 @@ def study_table(name, results) -> str:
                 for p in results["curve"]]
         return _markdown(header, rows)
     if name == "memory":
-        header = ["bits", "Mw (bytes)", "Mp (bytes)", "Ms (bytes)", "M (bytes)", "Brian2 allocations (bytes)"]
+        header = ["bits", "Mw (bytes)", "Mp (bytes)", "Ms (bytes)", "M (bytes)",
+                  "Brian2 allocations (bytes)"]
         rows = [[r["bits"], _count(r["Mw"] / 8), _count(r["Mp"] / 8), f"{r['Ms'] / 8:,.1f}",
                  _count(r["M_bytes"]), _count(results["brian2_bytes"])] for r in results["rows"]]
         return _markdown(header, rows)
