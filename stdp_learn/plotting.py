@@ -992,12 +992,16 @@ def plot_baselines(rows, ax=None) -> Axes:
     ...                       "synaptic_operations": 0}])
     """
     ax = _axes(ax)
+    costs = []
     for row in rows:
-        cost = float(row["multiply_adds"]) + float(row["synaptic_operations"])
-        ax.scatter([max(cost, 1.0)], [100 * float(row["accuracy"])], s=40)
-        ax.annotate(row["model"].replace("_", " "), (max(cost, 1.0), 100 * float(row["accuracy"])),
+        cost = max(float(row["multiply_adds"]) + float(row["synaptic_operations"]), 1.0)
+        costs.append(cost)
+        ax.scatter([cost], [100 * float(row["accuracy"])], s=40)
+        ax.annotate(row["model"].replace("_", " "), (cost, 100 * float(row["accuracy"])),
                     textcoords="offset points", xytext=(5, 3), fontsize="small")
     ax.set_xscale("log")
+    if costs:  # room on the right for the names
+        ax.set_xlim(min(costs) / 3, max(costs) * 100)
     ax.set_ylim(0, 100)
     ax.set_xlabel("operations per image (synaptic operations + multiply-adds)")
     ax.set_ylabel("accuracy (%)")
@@ -1025,6 +1029,8 @@ def plot_pruning(curve, ax=None) -> Axes:
     twin.set_ylabel("synaptic operations per image")
     twin.set_ylim(bottom=0)
     ax.invert_xaxis()
+    lines = ax.get_lines() + twin.get_lines()
+    ax.legend(lines, [line.get_label() for line in lines], fontsize="small", loc="lower left")
     return ax
 
 

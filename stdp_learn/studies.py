@@ -122,7 +122,7 @@ def baselines_study(model, baselines, X, y, responses) -> dict:
         which it needs to get its features).  ``"n_images"``.
     """
     synops, updates = _network_operations(model, responses)
-    rows = [{"model": f"spiking network ({model.n_neurons} neurons, label assignment)",
+    rows = [{"model": f"spiking network ({model.n_neurons} neurons)",
              "accuracy": _network_accuracy(model, responses.counts, y), "multiply_adds": 0,
              "synaptic_operations": synops, "neuron_updates": updates,
              "layer_shapes": [[model.n_input_, model.n_neurons]]}]
