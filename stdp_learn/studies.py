@@ -238,6 +238,8 @@ def study_table(name, results) -> str:
                  _percent(p["accuracy_proportion_weighting"])]
                 + ([_percent(rstdp.get(p["n_labels"]))] if rstdp else [])
                 for p in results["curve"]]
+        rows.append(["the model's own labels", "", "", _percent(results["as_given"]), ""]
+                    + ([""] if rstdp else []))
         return _markdown(header, rows)
     if name == "memory":
         header = ["bits", "Mw (bytes)", "Mp (bytes)", "Ms (bytes)", "M (bytes)",
