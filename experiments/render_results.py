@@ -125,6 +125,10 @@ def _cell(text) -> str:
 
 def _training(record) -> str:
     sizes = record.get("sizes", {})
+    model = _arguments(record).get("model")
+    if "train" not in sizes and model:
+        # a saved network scored by python -m stdp_learn.evaluate: trained by another run
+        return f"{model}, evaluated"
     return f"{sizes.get('train', 0):,} × {sizes.get('epochs', 1)}"
 
 

@@ -936,3 +936,152 @@ def plot_synaptic_operations(operations, labels, ax=None) -> Axes:
     ax.set_ylabel("synaptic operations per image")
     ax.legend(loc="upper center", ncols=len(projections))
     return ax
+
+
+# --- evaluation studies (stdp_learn.studies) ---------------------------------------------------
+
+__all__ += ["plot_robustness", "plot_baselines", "plot_pruning", "plot_label_efficiency",
+            "plot_memory"]
+
+
+def plot_robustness(curve, ax=None, title=None) -> Axes:
+    """Draw the accuracy of the network and the baselines against one corruption's level.
+
+    Parameters
+    ----------
+    curve : sequence of dict
+        Points ``{"level", "accuracy", "baselines": {name: accuracy}}`` of one corruption
+        (`stdp_learn.studies.robustness_study`).
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+        The corruption's name.
+
+    Examples
+    --------
+    >>> ax = plot_robustness([{"level": 0, "accuracy": 0.9, "baselines": {"mlp": 0.95}},
+    ...                       {"level": 0.5, "accuracy": 0.7, "baselines": {"mlp": 0.4}}])
+    """
+    curve = list(curve)
+    ax = _axes(ax)
+    levels = [float(point["level"]) for point in curve]
+    ax.plot(levels, 100 * _fractions([p["accuracy"] for p in curve]), marker="o", lw=2,
+            label="spiking network")
+    for name in curve[0]["baselines"] if curve else ():
+        ax.plot(levels, 100 * _fractions([p["baselines"][name] for p in curve]), marker=".",
+                ls="--", label=name.replace("_", " "))
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("corruption level")
+    ax.set_ylabel("accuracy (%)")
+    if title:
+        ax.set_title(title.replace("_", " "))
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_baselines(rows, ax=None) -> Axes:
+    """Draw accuracy against operations per image for the network and the baselines.
+
+    The network's operations are its synaptic operations (accumulates); a baseline's are
+    its multiply-adds (plus the network's operations when it reads the spike counts).
+
+    Examples
+    --------
+    >>> ax = plot_baselines([{"model": "network", "accuracy": 0.8, "multiply_adds": 0,
+    ...                       "synaptic_operations": 1e5},
+    ...                      {"model": "logistic", "accuracy": 0.9, "multiply_adds": 7840,
+    ...                       "synaptic_operations": 0}])
+    """
+    ax = _axes(ax)
+    costs = []
+    for row in rows:
+        cost = max(float(row["multiply_adds"]) + float(row["synaptic_operations"]), 1.0)
+        costs.append(cost)
+        ax.scatter([cost], [100 * float(row["accuracy"])], s=40)
+        ax.annotate(row["model"].replace("_", " "), (cost, 100 * float(row["accuracy"])),
+                    textcoords="offset points", xytext=(5, 3), fontsize="small")
+    ax.set_xscale("log")
+    if costs:  # room on the right for the names
+        ax.set_xlim(min(costs) / 3, max(costs) * 100)
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("operations per image (synaptic operations + multiply-adds)")
+    ax.set_ylabel("accuracy (%)")
+    return ax
+
+
+def plot_pruning(curve, ax=None) -> Axes:
+    """Draw accuracy, and synaptic operations per image, against the neurons kept.
+
+    Examples
+    --------
+    >>> ax = plot_pruning([{"n_kept": 100, "accuracy": 0.8, "synaptic_operations": 2e5},
+    ...                    {"n_kept": 50, "accuracy": 0.7, "synaptic_operations": 1e5}])
+    """
+    curve = list(curve)
+    ax = _axes(ax)
+    kept = [int(p["n_kept"]) for p in curve]
+    ax.plot(kept, 100 * _fractions([p["accuracy"] for p in curve]), marker="o", label="accuracy")
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("excitatory neurons kept")
+    ax.set_ylabel("accuracy (%)")
+    twin = ax.twinx()
+    twin.plot(kept, [float(p["synaptic_operations"]) for p in curve], color="tab:orange",
+              marker=".", ls="--", label="synaptic operations")
+    twin.set_ylabel("synaptic operations per image")
+    twin.set_ylim(bottom=0)
+    ax.invert_xaxis()
+    lines = ax.get_lines() + twin.get_lines()
+    ax.legend(lines, [line.get_label() for line in lines], fontsize="small", loc="lower left")
+    return ax
+
+
+def plot_label_efficiency(curve, ax=None, rstdp_curve=None) -> Axes:
+    """Draw accuracy against the number of labelled images used to label the neurons.
+
+    Examples
+    --------
+    >>> ax = plot_label_efficiency([{"n_labels": 100, "accuracy": 0.6,
+    ...                              "accuracy_proportion_weighting": 0.62},
+    ...                             {"n_labels": 1000, "accuracy": 0.8,
+    ...                              "accuracy_proportion_weighting": 0.81}])
+    """
+    curve = list(curve)
+    ax = _axes(ax)
+    n_labels = [int(p["n_labels"]) for p in curve]
+    ax.plot(n_labels, 100 * _fractions([p["accuracy"] for p in curve]), marker="o",
+            label="label assignment (all activity)")
+    ax.plot(n_labels, 100 * _fractions([p["accuracy_proportion_weighting"] for p in curve]),
+            marker=".", ls="--", label="proportion weighting")
+    if rstdp_curve:
+        ax.plot([int(p["n_labels"]) for p in rstdp_curve],
+                100 * _fractions([p["accuracy"] for p in rstdp_curve]), marker="s", ls=":",
+                label="R-STDP readout")
+    ax.set_xscale("log")
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("labelled images")
+    ax.set_ylabel("accuracy (%)")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_memory(rows, brian2_bytes=None, ax=None) -> Axes:
+    """Draw M = Mw + Mp + Ms in bytes as stacked bars, one per bit width, and Brian2's bytes.
+
+    Examples
+    --------
+    >>> ax = plot_memory([{"bits": 32, "Mw": 8e6, "Mp": 1e4, "Ms": 100},
+    ...                   {"bits": 8, "Mw": 2e6, "Mp": 3e3, "Ms": 100}], brian2_bytes=5e6)
+    """
+    rows = list(rows)
+    ax = _axes(ax)
+    labels = [f"{int(r['bits'])} bits" for r in rows]
+    bottom = np.zeros(len(rows))
+    for term, label in (("Mw", "weights Mw"), ("Mp", "neurons Mp"), ("Ms", "spike buffers Ms")):
+        heights = np.array([float(r[term]) / 8 for r in rows])
+        ax.bar(labels, heights, bottom=bottom, label=label)
+        bottom += heights
+    if brian2_bytes is not None:
+        ax.bar(["Brian2 allocations"], [float(brian2_bytes)], color="grey",
+               label="Brian2 (float64)")
+    ax.set_ylabel("memory (bytes)")
+    ax.legend(fontsize="small")
+    return ax

@@ -1,6 +1,8 @@
 """``python -m stdp_learn.evaluate``: a trained network judged without training it."""
 import json
 
+import pytest
+
 from stdp_learn.evaluate import main
 
 from conftest import needs_compiler
@@ -18,10 +20,61 @@ def test_the_shipped_network_is_evaluated_into_a_run_folder(tmp_path, mnist_dir,
     monkeypatch.setenv("STDP_LEARN_BUILD", str(build_root))
     out = tmp_path / "run"
     assert main(["pretrained:100", "--size", "200", "--data-dir", str(mnist_dir),
-                 "--output", str(out), "--no-progress"]) == 0
+                 "--output", str(out), "--no-progress", "--studies", "none"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     record = json.loads((out / "record.json").read_text())
     assert metrics["n_images"] == 200 and metrics["accuracy"] > 0.6  # chance is 0.1
     assert sum(map(sum, metrics["confusion_matrix"])) + metrics["no_answer"] == 200
     assert record["split"] == "test" and record["results"]["accuracy"] == metrics["accuracy"]
     assert (out / "confusion.png").stat().st_size > 0
+    assert "studies" not in metrics and not (out / "pruning.md").exists()
+
+
+def _one_line_error(capsys):
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    return err
+
+
+def test_bad_arguments_exit_2_in_one_line(tmp_path, capsys, mnist_dir):
+    out = ["--output", str(tmp_path / "run"), "--data-dir", str(mnist_dir)]
+    assert main(["pretrained:abc"] + out) == 2
+    assert "unknown model" in _one_line_error(capsys)
+    assert main(["pretrained:250"] + out) == 2
+    assert "no pretrained model with 250 neurons" in _one_line_error(capsys)
+    for levels in ("0.5,1.5", "-0.1", "x"):
+        assert main(["pretrained:100", "--all", "--levels", levels] + out) == 2
+        assert "--levels" in _one_line_error(capsys)
+    assert main(["pretrained:100", "--studies", "robustness,speed"] + out) == 2
+    assert "unknown study 'speed'" in _one_line_error(capsys)
+    assert main(["pretrained:100", "--all", "--label-size", "70000"] + out) == 2
+    assert "--label-size must be 1..60000" in _one_line_error(capsys)
+    assert not (tmp_path / "run").exists()
+
+
+@needs_compiler
+def test_every_study_is_written_into_the_run_folder(tmp_path, mnist_dir, build_root, monkeypatch):
+    pytest.importorskip("sklearn")
+    monkeypatch.setenv("STDP_LEARN_BUILD", str(build_root))
+    out = tmp_path / "run"
+    # every study is run by default
+    assert main(["pretrained:100", "--test-size", "100", "--label-size", "300", "--levels", "0.3",
+                 "--data-dir", str(mnist_dir), "--output", str(out), "--no-progress"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    record = json.loads((out / "record.json").read_text())
+    studies = metrics["studies"]
+    assert list(studies) == ["robustness", "baselines", "pruning", "labels", "memory"]
+    for name in studies:
+        assert (out / f"{name}.png").stat().st_size > 0
+        assert (out / f"{name}.md").read_text().startswith("| ")
+    assert record["results"]["studies"] == studies and record["sizes"]["labelled"] == 300
+    curves = studies["robustness"]["curves"]
+    assert set(curves) == {"gaussian_noise", "salt_and_pepper", "occlusion", "contrast"}
+    for curve in curves.values():
+        assert [p["level"] for p in curve] == [0.0, 0.3]
+        assert set(curve[0]["baselines"]) == {"logistic_pixels", "logistic_spike_counts", "hidden_layer"}
+    rows = {row["model"]: row for row in studies["baselines"]["rows"]}
+    assert rows["hidden_layer"]["multiply_adds"] == 784 * 100 + 100 * 10
+    assert studies["pruning"]["curve"][0]["accuracy"] == metrics["accuracy_label_assignment"]
+    assert studies["labels"]["curve"][-1]["n_labels"] == 300
+    assert [row["bits"] for row in studies["memory"]["rows"]] == [32, 16, 8]

@@ -85,6 +85,16 @@ def test_one_row_per_record_sorted_by_neurons_split_seed(results):
     assert "| 89.40 % |" in rows[4]  # the R-STDP readout
 
 
+def test_an_evaluated_saved_network_names_the_network_instead_of_training(tmp_path):
+    record = _record(0, 0.9, neurons=400)
+    record["configuration"]["arguments"] = {"model": "pretrained:400", "split": "test",
+                                            "size": 10000}
+    record["sizes"] = {"test": 10000, "labelled": 10000}
+    _write(tmp_path, "evaluate400.json", record)
+    row = _rows(render_results.runs_table(render_results.load_records(tmp_path)))[0]
+    assert "| pretrained:400, evaluated |" in row and "| test 10,000 |" in row
+
+
 def test_files_without_schema_1_are_skipped(results):
     names = [name for name, _ in render_results.load_records(results)]
     assert "base10k.json" not in names and "future.json" not in names
