@@ -122,3 +122,15 @@ def rule_weight_after(rule, pre_ms, post_ms, *, w_start=0.5, plastic=True, w_max
         setattr(synapse, name, long_ago)
     brian2.Network(pre, post, synapse).run(end_ms * brian2.ms, namespace={})
     return float(synapse.w[0])
+
+
+def fit_tiny_network(rule, images, labels):
+    """Return a 5-neuron network fitted with `rule` on the runtime device (seed 0).
+
+    The tests of a rule compare it with the same run without learning (same seed).
+    """
+    from stdp_learn import DiehlCook2015
+
+    model = DiehlCook2015(n_neurons=5, rule=rule, device="runtime", block_size=10,
+                          random_state=0)
+    return model.fit(images, labels)

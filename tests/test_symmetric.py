@@ -14,7 +14,7 @@ from brian2 import ms
 from stdp_learn import DiehlCook2015
 from stdp_learn.rules import RULES, SymmetricSTDP, rule_from_dict
 
-from conftest import rule_weight_after
+from conftest import fit_tiny_network, rule_weight_after
 
 TAU = 20.0  # ms, the rule's default tau_pre and tau_post
 
@@ -92,13 +92,8 @@ def test_a_network_learns_with_symmetric_stdp_and_its_file_keeps_the_rule(mnist_
     """Against the same run without plasticity (same seed), the weights moved."""
     images, labels = mnist_sample.X_train[:20], mnist_sample.y_train[:20]
 
-    def fitted(rule):
-        model = DiehlCook2015(n_neurons=5, rule=rule, device="runtime", block_size=10,
-                              random_state=0)
-        return model.fit(images, labels)
-
-    model = fitted(SymmetricSTDP())
-    frozen = fitted(SymmetricSTDP(nu_pre=0.0, nu_post=0.0))
+    model = fit_tiny_network(SymmetricSTDP(), images, labels)
+    frozen = fit_tiny_network(SymmetricSTDP(nu_pre=0.0, nu_post=0.0), images, labels)
     assert sum(model.training_log_.spikes) > 0  # the layer answered, so the rule acted
     assert np.abs(model.weights_ - frozen.weights_).max() > 1e-3
     loaded = DiehlCook2015.load(model.save(tmp_path / "symmetric.npz"), device="runtime")

@@ -22,7 +22,7 @@ from stdp_learn.rules import RULES, rule_from_dict
 from stdp_learn.simulation import compiler_available
 from stdp_learn.train import main
 
-from conftest import rule_weight_after
+from conftest import fit_tiny_network, rule_weight_after
 
 DEVICE = "cpp_standalone" if compiler_available() else "runtime"
 
@@ -111,13 +111,8 @@ def test_wrong_units_and_signs_are_refused():
 def test_a_network_learns_with_vdsp_and_its_file_keeps_the_rule(mnist_sample, tmp_path):
     images, labels = mnist_sample.X_train[:20], mnist_sample.y_train[:20]
 
-    def fitted(rule):
-        model = DiehlCook2015(n_neurons=5, rule=rule, device="runtime", block_size=10,
-                              random_state=0)
-        return model.fit(images, labels)
-
-    model = fitted(VDSP())
-    frozen = fitted(VDSP(nu_potentiation=0.0, nu_depression=0.0))
+    model = fit_tiny_network(VDSP(), images, labels)
+    frozen = fit_tiny_network(VDSP(nu_potentiation=0.0, nu_depression=0.0), images, labels)
     assert np.abs(model.weights_ - frozen.weights_).max() > 1e-3
     loaded = DiehlCook2015.load(model.save(tmp_path / "vdsp.npz"), device="runtime")
     assert loaded.rule == model.rule
