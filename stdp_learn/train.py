@@ -100,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="how images become input spikes (default: the paper's Poisson rates)")
     parser.add_argument("--encoding-option", action="append", default=[], metavar="NAME=VALUE",
                         help="a parameter of the encoding, as in its to_dict(); repeat for several")
+    from .connectivity import CONNECTIVITIES
+
+    parser.add_argument("--topology", choices=sorted(CONNECTIVITIES), default="all_to_all",
+                        help="which inputs reach which neurons (default: the paper's all-to-all; "
+                             "local: neurons on image patches, whose number must be --neurons)")
+    parser.add_argument("--topology-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="a parameter of the topology, as in its to_dict() (patch_size=12); "
+                             "repeat for several")
     parser.add_argument("--readout", choices=("label_assignment", "rstdp"), default="label_assignment",
                         help="classify by the paper's label assignment, or by output neurons trained "
                              "by reward-modulated STDP alongside the features (both are reported)")
@@ -200,7 +208,7 @@ _SAVED_ARGS = ("dataset", "neurons", "epochs", "train_size", "test_size", "evalu
                "validation_size", "labelling",
                "labelling_window", "evaluation_interval", "snapshot_interval", "animation",
                "readout", "readout_per_class", "readout_pass", "seed", "data_dir", "device", "block_size",
-               "rule", "rule_option", "encoding", "encoding_option")
+               "rule", "rule_option", "encoding", "encoding_option", "topology", "topology_option")
 
 
 # Options that may differ on --resume: they change how a run is shown, not what it computes.
@@ -430,6 +438,7 @@ def _option_value(text):
 def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started,
                         X_train, y_train, X_test, y_test, data, stop_request, phase_seconds):
     from . import DiehlCook2015
+    from .connectivity import CONNECTIVITIES
     from .encoding import ENCODERS
     from .rules import RULES
     from .inputs import blank_images
@@ -446,6 +455,8 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
             rule=_block_from_options(RULES, args.rule, args.rule_option, "--rule-option"),
             encoder=_block_from_options(ENCODERS, args.encoding, args.encoding_option,
                                         "--encoding-option"),
+            connectivity=_block_from_options(CONNECTIVITIES, args.topology, args.topology_option,
+                                             "--topology-option"),
             evaluation_interval=min(args.evaluation_interval, args.labelling_window),
             device=args.device, block_size=args.block_size, random_state=args.seed,
             progress=args.progress, readout=readout,
