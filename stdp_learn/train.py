@@ -141,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
 # Everything a run of this program writes into its run folder; --overwrite removes these
 # and nothing else.
 _RUN_FILES = ("args.json", "parts.json", "record.json", "metrics.json", "model.npz",
-              "checkpoint.npz", "test_counts.npy", "receptive_fields.png", "confusion.png",
+              "checkpoint.npz", "test_counts.npy", "receptive_fields.png",
+              "receptive_fields_by_patch.png", "confusion.png",
               "training_curve.png", "early_exit.png", "learning_strip.png", "learning.gif")
 _SNAPSHOT_PATTERNS = ("weights_*.npy", "rf_*.png")
 
@@ -553,6 +554,13 @@ def _write_figures(model, confusion, output, image_shape):
     ax = plot_receptive_fields(model.weights_, image_shape=image_shape, assignments=model.assignments_)
     ax.figure.savefig(output / "receptive_fields.png", dpi=120, bbox_inches="tight")
     plt.close(ax.figure)
+    layer = model._blocks()[1]
+    if hasattr(layer, "patch_corners"):  # a locally connected layer: also patch by patch
+        from .plotting import plot_patch_receptive_fields
+
+        ax = plot_patch_receptive_fields(model.weights_, layer)
+        ax.figure.savefig(output / "receptive_fields_by_patch.png", dpi=120, bbox_inches="tight")
+        plt.close(ax.figure)
     ax = plot_confusion(np.asarray(confusion))
     ax.figure.savefig(output / "confusion.png", dpi=120, bbox_inches="tight")
     plt.close(ax.figure)

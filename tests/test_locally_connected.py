@@ -208,6 +208,34 @@ def test_compiled_device_orders_the_synapses_as_the_dense_arrays(build_root):
     assert_array_equal(new_state.weights, np.where(inside, weights, 0.0))  # learning off
 
 
+def test_patch_mosaic_shows_each_neuron_over_its_own_patch_where_the_patch_lies():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from stdp_learn.plotting import plot_patch_receptive_fields, tile_patch_receptive_fields
+
+    weights = np.zeros((N_INPUT, N_NEURONS))
+    index = LAYER.synapse_index(N_INPUT, N_NEURONS)
+    pixel, neuron = np.divmod(index, N_NEURONS)
+    weights[pixel, neuron] = neuron + 1 + pixel / 100  # which neuron, and which pixel
+    mosaic = tile_patch_receptive_fields(weights, LAYER, pad=1)
+    # a 3 x 3 grid of cells, each two 4 x 4 tiles side by side; cells 2 apart
+    cell_height, cell_width = PATCH, 2 * PATCH + 1
+    assert mosaic.shape == (3 * (cell_height + 2) - 2, 3 * (cell_width + 2) - 2)
+    for n in range(N_NEURONS):
+        patch, slot = divmod(n, PER_PATCH)
+        top = (patch // 3) * (cell_height + 2)
+        left = (patch % 3) * (cell_width + 2) + slot * (PATCH + 1)
+        tile = mosaic[top: top + PATCH, left: left + PATCH]
+        pixels = np.array(sorted(patch_pixels_by_hand(n))).reshape(PATCH, PATCH)
+        assert_allclose(tile, n + 1 + pixels / 100)
+    ax = plot_patch_receptive_fields(weights, LAYER)
+    assert ax.images[0].get_array().shape == mosaic.shape
+    plt.close(ax.figure)
+
+
 def test_cli_refuses_a_neuron_count_the_patches_do_not_make(tmp_path, capsys):
     status = main(["mnist-sample", "--topology", "local", "--neurons", "50",
                    "--train-size", "20", "--test-size", "20", "--output", str(tmp_path / "run"),
@@ -239,4 +267,5 @@ def test_topology_local_trains_on_the_sample_above_chance(tmp_path, build_root, 
     operations, spikes = efficiency["synaptic_operations_per_image"], efficiency["spikes_per_image"]
     assert operations["input_exc"] == pytest.approx(spikes["input"] * 14400 / 784)
     assert operations["inh_exc"] == pytest.approx(spikes["inh"] * 3)
+    assert (out / "receptive_fields_by_patch.png").stat().st_size > 0
     assert metrics["accuracy"] > 0.2  # chance is 0.1
