@@ -13,6 +13,10 @@ projection        fan-out of one spike         why
 ``inh_exc``       ``n_neurons - 1``            each inhibitory neuron inhibits all others
 ================  ===========================  ========================================
 
+A connectivity other than all-to-all sets the first and the last (`fan_out`): a locally
+connected layer (`stdp_learn.locally_connected`) reaches ``n_synapses / n_input``
+neurons per input spike on average and inhibits the other neurons of the patch.
+
 The network computes lateral inhibition without its ``n_neurons (n_neurons - 1)``
 synapses (`stdp_learn.network`), but the additions to the conductances are the same:
 the operations counted are the model's.
@@ -216,7 +220,8 @@ def fan_out(n_neurons, n_input=None, connectivity=None) -> dict:
     pairs = connectivity.inhibition_pairs(n_neurons)
     return {"input_exc": _whole_if_exact(connectivity.n_synapses(n_input, n_neurons), n_input),
             "exc_inh": 1,
-            "inh_exc": n_neurons - 1 if pairs is None else _whole_if_exact(len(pairs[0]), n_neurons)}
+            "inh_exc": (n_neurons - 1 if pairs is None
+                        else _whole_if_exact(len(pairs[0]), n_neurons))}
 
 
 def _whole_if_exact(numerator, denominator):
@@ -610,7 +615,8 @@ def memory_bytes(n_input, n_neurons, *, params=None, rule=None, n_slots=None,
         by_object["lateral_inhibition"] = synapses(n_neurons, 1, n_neurons, 1)
     else:
         by_object["inh_exc"] = 0
-        by_object["lateral_inhibition"] = synapses(len(inhibition_pairs[0]), n_neurons, n_neurons, 1)
+        by_object["lateral_inhibition"] = synapses(len(inhibition_pairs[0]), n_neurons,
+                                                   n_neurons, 1)
     # input_schedule, exc_schedule, inh_schedule: every neuron to the one schedule neuron
     by_object["spike_counters"] = sum(synapses(n, n, 1, 0) for n in (n_input, n_neurons, n_neurons))
     synapse_state = sum(by_object[name] for name in

@@ -86,7 +86,8 @@ class LocalPatches:
             _check_number("LocalPatches", name, getattr(self, name), positive=True, integer=True)
         for name in ("image_height", "image_width"):
             if getattr(self, name) is not None:
-                _check_number("LocalPatches", name, getattr(self, name), positive=True, integer=True)
+                _check_number("LocalPatches", name, getattr(self, name), positive=True,
+                              integer=True)
         if (self.image_height is None) != (self.image_width is None):
             raise ConfigError("LocalPatches needs both image_height and image_width, or neither")
         if self.competition not in _COMPETITION:
@@ -111,7 +112,7 @@ class LocalPatches:
         return side, side
 
     def patch_corners(self, n_input) -> np.ndarray:
-        """Return the top left ``(row, column)`` of every patch, row by row, shape (n_patches, 2)."""
+        """Return the top left ``(row, column)`` of each patch, row by row: (n_patches, 2)."""
         height, width = self.image_shape(n_input)
         if self.patch_size > min(height, width):
             raise ConfigError(f"patches of {self.patch_size} pixels do not fit in "

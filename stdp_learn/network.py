@@ -351,7 +351,8 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
         lateral_inhibition = Synapses(inh, exc, on_pre="gi_post += w_inh_exc",
                                       name="lateral_inhibition", clock=clock,
                                       namespace={"w_inh_exc": conn.w_inh_exc})
-        lateral_inhibition.connect(i=np.asarray(sources, dtype=int), j=np.asarray(targets, dtype=int))
+        lateral_inhibition.connect(i=np.asarray(sources, dtype=int),
+                                   j=np.asarray(targets, dtype=int))
         inhibition = (lateral_inhibition,)
 
     # Summing the layer's counts once per slot costs nothing per time step.

@@ -211,7 +211,8 @@ def tile_patch_receptive_fields(weights, layer, pad=1) -> np.ndarray:
     corners = layer.patch_corners(n_input)
     per_patch, size = int(layer.neurons_per_patch), int(layer.patch_size)
     if n_neurons != len(corners) * per_patch:
-        raise ValueError(f"weights has {n_neurons} neurons; the layer has {len(corners) * per_patch}")
+        raise ValueError(
+            f"weights has {n_neurons} neurons; the layer has {len(corners) * per_patch}")
     grid_rows, grid_columns = len(np.unique(corners[:, 0])), len(np.unique(corners[:, 1]))
     cells = [tile_receptive_fields(weights[layer.patch_pixels(n_input, patch)],
                                    (size, size), order=np.arange(per_patch) + patch * per_patch,
@@ -219,8 +220,8 @@ def tile_patch_receptive_fields(weights, layer, pad=1) -> np.ndarray:
              for patch in range(len(corners))]
     cell_height, cell_width = cells[0].shape
     gap = 2 * pad
-    mosaic = np.full((grid_rows * (cell_height + gap) - gap, grid_columns * (cell_width + gap) - gap),
-                     np.nan)
+    mosaic = np.full((grid_rows * (cell_height + gap) - gap,
+                      grid_columns * (cell_width + gap) - gap), np.nan)
     for patch, cell in enumerate(cells):
         top = (patch // grid_columns) * (cell_height + gap)
         left = (patch % grid_columns) * (cell_width + gap)

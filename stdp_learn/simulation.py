@@ -311,7 +311,8 @@ class _Simulator:
         index = self._synapse_index
         if dense is None and index.size == self.n_input * self.n_neurons:
             return np.array(values, dtype=float)  # every entry a synapse, in order
-        out = np.zeros(self.n_input * self.n_neurons) if dense is None else np.array(dense, dtype=float)
+        out = (np.zeros(self.n_input * self.n_neurons) if dense is None
+               else np.array(dense, dtype=float))
         out[index] = values
         return out
 
@@ -324,7 +325,9 @@ class _Simulator:
                 if name in self._time_variables():
                     value = value - t_end
                 key = f"{group_name}.{name}"
-                arrays[key] = self._dense(value, arrays[key]) if group_name == "input_exc" else value
+                if group_name == "input_exc":  # back into the dense arrays
+                    value = self._dense(value, arrays[key])
+                arrays[key] = value
         return NetworkState(arrays, previous.schedule)
 
     # -- results ------------------------------------------------------------------------
