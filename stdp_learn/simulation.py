@@ -252,6 +252,8 @@ class _Simulator:
         # The input synapses' entries of the dense (n_input, n_neurons) state arrays, in
         # the network's synapse order (checks the network's size against the connectivity).
         self._synapse_index = self.connectivity.synapse_index(self.n_input, self.n_neurons)
+        # ascending and unique: as many as the entries means every entry, in order
+        self._every_entry = self._synapse_index.size == self.n_input * self.n_neurons
         pres = params.presentation
         self._steps_per_slot = int(round(float(pres.slot_duration / pres.dt)))
         self._steps_on = int(round(float(pres.presentation_time / pres.dt)))
@@ -306,11 +308,12 @@ class _Simulator:
     def _dense(self, values, dense=None) -> np.ndarray:
         """Return the input synapses' `values` scattered into a dense flat array.
 
-        The entries of absent synapses are zero, or those of `dense` when given.
+        The entries of absent synapses are zero, or those of `dense` when given; where
+        every entry is a synapse (all-to-all), `values` are the dense array.
         """
         index = self._synapse_index
-        if dense is None and index.size == self.n_input * self.n_neurons:
-            return np.array(values, dtype=float)  # every entry a synapse, in order
+        if self._every_entry:
+            return np.array(values, dtype=float)
         out = (np.zeros(self.n_input * self.n_neurons) if dense is None
                else np.array(dense, dtype=float))
         out[index] = values
@@ -473,8 +476,8 @@ class _Simulator:
                 values[(group_name, name)] = state.arrays[f"{group_name}.{name}"]
         values[("input_exc", "axonal_delay")] = state.arrays["input_exc.delay"]
         for (group_name, name), value in values.items():
-            if group_name == "input_exc":  # the dense arrays' entries of the synapses
-                values[(group_name, name)] = value[self._synapse_index]
+            if group_name == "input_exc" and not self._every_entry:
+                values[(group_name, name)] = value[self._synapse_index]  # the synapses' entries
         features_plastic, extensions_plastic = learning
         values[("exc", "plastic")] = features_plastic
         for extension in self.extensions:
