@@ -9,7 +9,8 @@
 The run folder (``--output``) receives ``args.json`` and, while training,
 ``checkpoint.npz`` and ``snapshots/`` (the input weights every ``--snapshot-interval``
 images, as ``weights_NNNNNN.npy`` and ``rf_NNNNNN.png``); at the end ``metrics.json``,
-``model.npz`` (weights, thresholds, labels), ``receptive_fields.png``, ``confusion.png``,
+``model.npz`` (weights, thresholds, labels), ``receptive_fields.png`` (a locally connected
+layer's also patch by patch, ``receptive_fields_by_patch.png``), ``confusion.png``,
 ``learning_strip.png`` (the snapshots side by side), ``training_curve.png`` (accuracy
 estimated every ``--evaluation-interval`` images while learning) and, with
 ``--animation``, ``learning.gif``.  Ctrl-C or SIGTERM stop after
