@@ -56,13 +56,20 @@ class LocalPatches:
     image_height, image_width : int or None
         The image's shape; None takes a square image of the network's input count
         (28 x 28 for MNIST's 784).
+    patch_weight_sum : float or None
+        What each neuron's weights are normalised to; None: the paper's weight per input
+        over the patch (see Notes).  Normalisation is switched on and off by
+        ``ConnectivityParams.weight_sum`` (None: off).
 
     Notes
     -----
-    Normalisation keeps the paper's weight per input: each neuron's weights are scaled
-    to ``weight_sum * patch_inputs / n_input`` (78 over 784 inputs is about 0.1 per
-    input, so a 12 x 12 patch sums to 14.3), not to the whole ``weight_sum``, which
-    would make every weight of a small patch several times the paper's.
+    By default normalisation keeps the paper's weight per input: each neuron's weights
+    are scaled to ``weight_sum * patch_inputs / n_input`` (78 over 784 inputs is about
+    0.1 per input, so a 12 x 12 patch sums to 14.3), not to the whole ``weight_sum``,
+    which would make every weight of a small patch several times the paper's.  A
+    neuron then gets less input than the paper's, which the retry of silent
+    presentations and the adaptive thresholds make up for only in part;
+    `patch_weight_sum` sets the target directly.
 
     Examples
     --------
@@ -79,6 +86,7 @@ class LocalPatches:
     competition: str = "patch"
     image_height: int | None = None
     image_width: int | None = None
+    patch_weight_sum: float | None = None
 
     def validate(self) -> "LocalPatches":
         """Raise `ConfigError` on a size that is not a positive whole number; return self."""
@@ -88,6 +96,8 @@ class LocalPatches:
             if getattr(self, name) is not None:
                 _check_number("LocalPatches", name, getattr(self, name), positive=True,
                               integer=True)
+        if self.patch_weight_sum is not None:
+            _check_number("LocalPatches", "patch_weight_sum", self.patch_weight_sum, positive=True)
         if (self.image_height is None) != (self.image_width is None):
             raise ConfigError("LocalPatches needs both image_height and image_width, or neither")
         if self.competition not in _COMPETITION:
@@ -170,7 +180,9 @@ class LocalPatches:
         return np.sort(index.ravel())
 
     def normalisation_target(self, weight_sum, n_input) -> float:
-        """Return `weight_sum` scaled to a patch: the paper's weight per input (see Notes)."""
+        """Return `patch_weight_sum`, or `weight_sum` scaled to a patch (see Notes)."""
+        if self.patch_weight_sum is not None:
+            return float(self.patch_weight_sum)
         return weight_sum * int(self.patch_size) ** 2 / int(n_input)
 
     def inhibition_pairs(self, n_neurons):

@@ -56,6 +56,7 @@ def test_layout_counts_and_json_round_trip():
     assert connectivity_from_dict(json.loads(json.dumps(LAYER.to_dict()))) == LAYER
     assert LAYER.normalisation_target(78.0, 784) == pytest.approx(78.0 * 16 / 784)
     assert AllToAll().normalisation_target(78.0, 784) == 78.0
+    assert LocalPatches(patch_weight_sum=40).normalisation_target(78.0, 784) == 40.0
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -63,6 +64,7 @@ def test_layout_counts_and_json_round_trip():
     ({"stride": 1.5}, "stride"),
     ({"competition": "global"}, "competition"),
     ({"image_height": 28}, "both image_height and image_width"),
+    ({"patch_weight_sum": -1.0}, "patch_weight_sum"),
 ])
 def test_bad_options_are_refused(kwargs, message):
     with pytest.raises(ConfigError, match=message):
