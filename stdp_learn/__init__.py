@@ -29,6 +29,7 @@ from .data import (  # noqa: E402
     register_dataset,
 )
 from .connectivity import AllToAll  # noqa: E402
+from .locally_connected import LocalPatches  # noqa: E402
 from .encoding import PoissonEncoder  # noqa: E402
 from .encoders import BernoulliEncoder, LatencyEncoder  # noqa: E402
 from .model import DiehlCook2015, ModelFileError, Responses  # noqa: E402
@@ -40,6 +41,7 @@ __all__ = [
     "AllToAll",
     "BernoulliEncoder",
     "LatencyEncoder",
+    "LocalPatches",
     "PoissonEncoder",
     "ConfigError",
     "ConnectivityParams",

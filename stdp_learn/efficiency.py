@@ -13,6 +13,10 @@ projection        fan-out of one spike         why
 ``inh_exc``       ``n_neurons - 1``            each inhibitory neuron inhibits all others
 ================  ===========================  ========================================
 
+A connectivity other than all-to-all sets the first and the last (`fan_out`): a locally
+connected layer (`stdp_learn.locally_connected`) reaches ``n_synapses / n_input``
+neurons per input spike on average and inhibits the other neurons of the patch.
+
 The network computes lateral inhibition without its ``n_neurons (n_neurons - 1)``
 synapses (`stdp_learn.network`), but the additions to the conductances are the same:
 the operations counted are the model's.
@@ -186,21 +190,44 @@ def comparison_assumptions() -> list:
     return list(COMPARISON_ASSUMPTIONS)
 
 
-def fan_out(n_neurons) -> dict:
+def fan_out(n_neurons, n_input=None, connectivity=None) -> dict:
     """Return how many synapses one spike of each projection's source reaches.
 
     Parameters
     ----------
     n_neurons : int
         Excitatory (and inhibitory) neurons.
+    n_input : int, optional
+        Input neurons; needed with `connectivity`.
+    connectivity : Connectivity, optional
+        The input synapses and the lateral inhibition (`stdp_learn.connectivity`);
+        all-to-all by default.  Where inputs reach different numbers of neurons (a
+        locally connected layer: a border pixel lies in fewer patches) the input fan-out
+        is the mean over the inputs, ``n_synapses / n_input``, and the operations counted
+        from it assume every input spikes alike.  The inhibitory fan-out is the number of
+        lateral inhibition pairs per neuron (`Connectivity.inhibition_pairs`).
 
     Returns
     -------
     dict
-        ``{"input_exc": n_neurons, "exc_inh": 1, "inh_exc": n_neurons - 1}``.
+        ``{"input_exc": n_neurons, "exc_inh": 1, "inh_exc": n_neurons - 1}`` all-to-all;
+        a fan-out that is not a whole number is a float.
     """
     n_neurons = _positive_int(n_neurons, "n_neurons")
-    return {"input_exc": n_neurons, "exc_inh": 1, "inh_exc": n_neurons - 1}
+    if connectivity is None:
+        return {"input_exc": n_neurons, "exc_inh": 1, "inh_exc": n_neurons - 1}
+    n_input = _positive_int(n_input, "n_input")
+    pairs = connectivity.inhibition_pairs(n_neurons)
+    return {"input_exc": _whole_if_exact(connectivity.n_synapses(n_input, n_neurons), n_input),
+            "exc_inh": 1,
+            "inh_exc": (n_neurons - 1 if pairs is None
+                        else _whole_if_exact(len(pairs[0]), n_neurons))}
+
+
+def _whole_if_exact(numerator, denominator):
+    """Return numerator / denominator, an int when it divides exactly."""
+    whole, remainder = divmod(int(numerator), int(denominator))
+    return whole if remainder == 0 else numerator / denominator
 
 
 def _as_layer_spikes(layer_spikes) -> dict:
@@ -255,7 +282,8 @@ def stack_layer_spikes(results) -> dict:
             for layer, arrays in parts.items()}
 
 
-def synaptic_operations(layer_spikes, n_input, n_neurons, *, per_image=False) -> dict:
+def synaptic_operations(layer_spikes, n_input, n_neurons, *, per_image=False,
+                        connectivity=None) -> dict:
     """Return the synaptic operations per image of each projection, and their sum.
 
     A synaptic operation is the delivery of one presynaptic spike to one synapse:
@@ -272,6 +300,8 @@ def synaptic_operations(layer_spikes, n_input, n_neurons, *, per_image=False) ->
         Excitatory (and inhibitory) neurons.
     per_image : bool
         Also return the operations of every image, under ``"per_image"``.
+    connectivity : Connectivity, optional
+        Sets the fan-outs (`fan_out`); all-to-all by default.
 
     Returns
     -------
@@ -291,7 +321,7 @@ def synaptic_operations(layer_spikes, n_input, n_neurons, *, per_image=False) ->
     True
     """
     n_input = _positive_int(n_input, "n_input")
-    fan = fan_out(n_neurons)
+    fan = fan_out(n_neurons, n_input, connectivity)
     spikes = _as_layer_spikes(layer_spikes)
     by_image = {projection: spikes[source] * fan[projection]
                 for projection, source in PROJECTIONS.items()}
@@ -578,8 +608,15 @@ def memory_bytes(n_input, n_neurons, *, params=None, rule=None, n_slots=None,
     by_object["exc_inh"] = synapses(n_neurons, n_neurons, n_neurons, 1)
     # lateral inhibition: the step's inhibitory spikes counted into the schedule (one
     # synapse per inhibitory neuron), then one synapse from the schedule to every neuron
-    by_object["inh_exc"] = synapses(n_neurons, n_neurons, 1, 1)
-    by_object["lateral_inhibition"] = synapses(n_neurons, 1, n_neurons, 1)
+    # (a connectivity that names the pairs gets explicit inhibitory synapses instead)
+    inhibition_pairs = connectivity.inhibition_pairs(n_neurons)
+    if inhibition_pairs is None:
+        by_object["inh_exc"] = synapses(n_neurons, n_neurons, 1, 1)
+        by_object["lateral_inhibition"] = synapses(n_neurons, 1, n_neurons, 1)
+    else:
+        by_object["inh_exc"] = 0
+        by_object["lateral_inhibition"] = synapses(len(inhibition_pairs[0]), n_neurons,
+                                                   n_neurons, 1)
     # input_schedule, exc_schedule, inh_schedule: every neuron to the one schedule neuron
     by_object["spike_counters"] = sum(synapses(n, n, 1, 0) for n in (n_input, n_neurons, n_neurons))
     synapse_state = sum(by_object[name] for name in
@@ -595,7 +632,8 @@ def memory_bytes(n_input, n_neurons, *, params=None, rule=None, n_slots=None,
         headers = (n_sources + ring_steps + 1) * _VECTOR_HEADER
         return n_synapses * 2 * _INT + headers
 
-    in_flight = input_spikes_per_image / presentation_time * n_neurons * delay_max / 2
+    input_fan_out = n_plastic / n_input  # n_neurons all-to-all
+    in_flight = input_spikes_per_image / presentation_time * input_fan_out * delay_max / 2
     queues = queue(n_plastic, n_input, delay_steps) + int(round(in_flight)) * _INT
     if has_post_pathway:
         queues += queue(n_plastic, n_neurons, 0)
@@ -771,7 +809,7 @@ def efficiency_report(layer_spikes, n_input, n_neurons, *, params=None, rule=Non
     >>> _ = json.dumps(report)
     """
     spikes = _as_layer_spikes(layer_spikes)
-    operations = synaptic_operations(spikes, n_input, n_neurons)
+    operations = synaptic_operations(spikes, n_input, n_neurons, connectivity=connectivity)
     n_images = operations.pop("n_images")
     mean_spikes = {layer: float(values.mean()) for layer, values in spikes.items()}
     if retries is not None:

@@ -16,7 +16,10 @@ Named objects
 ``exc_inh``         one-to-one excitation of the inhibitory partner.
 ``inh_exc``         counts each time step's inhibitory spikes into the schedule.
 ``lateral_inhibition``  in a step with inhibitory spikes, inhibits every excitatory neuron
-                    but the partners of the spiking neurons (N synapses, not N^2).
+                    but the partners of the spiking neurons (N synapses, not N^2); or,
+                    when the connectivity names the pairs (`Connectivity.inhibition_pairs`,
+                    the neurons of one patch of a locally connected layer), explicit
+                    inhibitory -> excitatory synapses, and no ``inh_exc``.
 ``exc_schedule``    adds up the excitatory layer's spikes for the retry decision.
 ``responses``       each excitatory neuron's spike count in every slot.
 ``layer_spikes``    each layer's total spike count in every slot (operation counts).
@@ -192,7 +195,8 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     n_slots : int
         Presentation slots per block; the image store holds this many images.
     weights, delays : ndarray, shape (n_input, n_neurons)
-        Initial input weights and delays (seconds).
+        Initial input weights and delays (seconds); only the entries of the synapses the
+        connectivity creates are used.
     extensions : sequence
         Further layers attached to this network (for example a readout trained by
         reward).  Each has a method ``build(handle)`` that returns its Brian2 objects,
@@ -273,8 +277,11 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     )
     inh.v = inh_p.v_rest
 
+    connectivity = connectivity if connectivity is not None else AllToAll()
     namespace = dict(rule.namespace())
-    namespace.update(w_max=conn.w_max, weight_sum=conn.weight_sum or 0.0)
+    weight_sum = (0.0 if conn.weight_sum is None
+                  else connectivity.normalisation_target(conn.weight_sum, n_input))
+    namespace.update(w_max=conn.w_max, weight_sum=weight_sum)
     input_exc = Synapses(
         inputs, exc,
         model="w : 1\naxonal_delay : second  # copied into the pathway's delay\n" + rule.equations(),
@@ -282,10 +289,12 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
         on_post=rule.on_post(),
         name="input_exc", namespace=namespace, clock=clock,
     )
-    (connectivity if connectivity is not None else AllToAll()).connect(input_exc)
-    # Brian2 orders all-to-all synapses by source then target: row-major (n_input, n_neurons).
-    input_exc.w = np.asarray(weights, dtype=float).ravel()
-    input_exc.axonal_delay = np.asarray(delays, dtype=float).ravel() * second
+    connectivity.connect(input_exc)
+    # The synapses' entries of the dense (n_input, n_neurons) arrays, in creation order
+    # (all-to-all: every entry, row-major, as Brian2 orders them by source then target).
+    synapse_index = connectivity.synapse_index(n_input, n_neurons)
+    input_exc.w = np.asarray(weights, dtype=float).ravel()[synapse_index]
+    input_exc.axonal_delay = np.asarray(delays, dtype=float).ravel()[synapse_index] * second
     for name in rule.time_variables:
         setattr(input_exc, name, -1e4 * second)
     input_exc.pre.delay = "axonal_delay"
@@ -314,24 +323,37 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     # presynaptic pathways at order -1, postsynaptic ones at 1), and N synapses make every
     # excitatory neuron add the weight once per spike but its partner's: the additions the N(N - 1) synapses made, in the same order, so the same
     # numbers, at O(N) memory and O(N) work per step with inhibitory spikes.
-    inh_exc = Synapses(inh, schedule, on_pre="inh_step_spikes_post += 1", name="inh_exc",
-                       clock=clock)
-    inh_exc.connect()
     exc.partner_lastspike = linked_var(inh, "lastspike")
-    schedule.set_event_schedule("inhibition", when="synapses", order=2)
-    lateral_inhibition = Synapses(
-        schedule, exc,
-        on_pre="gi_post = repeated_add(gi_post, w_inh_exc,"
-               " inh_step_spikes_pre - int(partner_lastspike_post == t))",
-        on_event="inhibition", name="lateral_inhibition", clock=clock,
-        namespace={"w_inh_exc": conn.w_inh_exc, "repeated_add": repeated_add},
-    )
-    lateral_inhibition.connect()
-    lateral_inhibition.pre.order = 3
-    # one synapse per excitatory neuron: tells Brian2 no two synapses write one neuron's gi
-    lateral_inhibition.variables["_postsynaptic_idx"].unique = True
-    schedule.run_regularly("inh_step_spikes = 0", when="synapses", order=4,
-                           name="inh_step_spikes_reset")
+    inhibition_pairs = connectivity.inhibition_pairs(n_neurons)
+    if inhibition_pairs is None:
+        inh_exc = Synapses(inh, schedule, on_pre="inh_step_spikes_post += 1", name="inh_exc",
+                           clock=clock)
+        inh_exc.connect()
+        schedule.set_event_schedule("inhibition", when="synapses", order=2)
+        lateral_inhibition = Synapses(
+            schedule, exc,
+            on_pre="gi_post = repeated_add(gi_post, w_inh_exc,"
+                   " inh_step_spikes_pre - int(partner_lastspike_post == t))",
+            on_event="inhibition", name="lateral_inhibition", clock=clock,
+            namespace={"w_inh_exc": conn.w_inh_exc, "repeated_add": repeated_add},
+        )
+        lateral_inhibition.connect()
+        lateral_inhibition.pre.order = 3
+        # one synapse per excitatory neuron: tells Brian2 no two synapses write one neuron's gi
+        lateral_inhibition.variables["_postsynaptic_idx"].unique = True
+        schedule.run_regularly("inh_step_spikes = 0", when="synapses", order=4,
+                               name="inh_step_spikes_reset")
+        inhibition = (inh_exc, lateral_inhibition)
+    else:
+        # Competition among few neurons (the connectivity's groups, such as the neurons of
+        # one image patch): explicit synapses, as few as the pairs.
+        sources, targets = inhibition_pairs
+        lateral_inhibition = Synapses(inh, exc, on_pre="gi_post += w_inh_exc",
+                                      name="lateral_inhibition", clock=clock,
+                                      namespace={"w_inh_exc": conn.w_inh_exc})
+        lateral_inhibition.connect(i=np.asarray(sources, dtype=int),
+                                   j=np.asarray(targets, dtype=int))
+        inhibition = (lateral_inhibition,)
 
     # Summing the layer's counts once per slot costs nothing per time step.
     exc_schedule = Synapses(exc, schedule, name="exc_schedule", clock=clock)
@@ -357,7 +379,7 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     # ~10 spikes per presentation: their times cost little and show when the answer formed
     exc_spike_times = SpikeMonitor(exc, name="exc_spike_times")
 
-    network = Network(schedule, inputs, exc, inh, input_exc, exc_inh, inh_exc, lateral_inhibition,
+    network = Network(schedule, inputs, exc, inh, input_exc, exc_inh, *inhibition,
                       exc_schedule, *counters, responses, layer_spikes, schedule_log, exc_spike_times,
                       name="diehl_cook")
     handle = NetworkHandle(network, block_images, n_input, n_neurons, n_slots, params, rule,

@@ -30,7 +30,9 @@ from matplotlib.axes import Axes
 
 __all__ = [
     "tile_receptive_fields",
+    "tile_patch_receptive_fields",
     "plot_receptive_fields",
+    "plot_patch_receptive_fields",
     "plot_thresholds",
     "plot_class_counts",
     "plot_confusion",
@@ -170,6 +172,101 @@ def tile_receptive_fields(
         left = (k % n_columns) * (width + pad)
         mosaic[top : top + height, left : left + width] = weights[:, neuron].reshape(height, width)
     return mosaic
+
+
+def tile_patch_receptive_fields(weights, layer, pad=1) -> np.ndarray:
+    """Arrange a locally connected layer's weights by patch, each patch where it lies.
+
+    The patches sit on a grid as they sit on the image (patch ``p`` in grid row
+    ``p // n_patch_columns``); each grid cell holds the weights of the patch's neurons
+    over the patch alone, side by side (`tile_receptive_fields` of the cropped weights,
+    ``ceil(sqrt(neurons_per_patch))`` tiles per row).  Cells are ``2 * pad`` NaN pixels
+    apart, tiles within a cell `pad`.
+
+    Parameters
+    ----------
+    weights : array_like, shape (n_input, n_neurons)
+        Dimensionless input weights (zero outside each neuron's patch).
+    layer : LocalPatches
+        The layer's connectivity (`stdp_learn.locally_connected.LocalPatches`): its
+        ``patch_corners``, ``patch_pixels``, ``patch_size`` and ``neurons_per_patch``.
+    pad : int, optional
+        NaN pixels between the tiles of one patch.
+
+    Returns
+    -------
+    mosaic : ndarray of float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from stdp_learn import LocalPatches
+    >>> layer = LocalPatches(patch_size=2, stride=2, neurons_per_patch=1)
+    >>> tile_patch_receptive_fields(np.eye(16)[:, [0, 2, 8, 10]] + np.eye(16)[:, [5, 7, 13, 15]],
+    ...                             layer).shape
+    (6, 6)
+    """
+    weights = np.asarray(weights, dtype=float)
+    n_input, n_neurons = weights.shape
+    corners = layer.patch_corners(n_input)
+    per_patch, size = int(layer.neurons_per_patch), int(layer.patch_size)
+    if n_neurons != len(corners) * per_patch:
+        raise ValueError(
+            f"weights has {n_neurons} neurons; the layer has {len(corners) * per_patch}")
+    grid_rows, grid_columns = len(np.unique(corners[:, 0])), len(np.unique(corners[:, 1]))
+    cells = [tile_receptive_fields(weights[layer.patch_pixels(n_input, patch)],
+                                   (size, size), order=np.arange(per_patch) + patch * per_patch,
+                                   pad=pad)
+             for patch in range(len(corners))]
+    cell_height, cell_width = cells[0].shape
+    gap = 2 * pad
+    mosaic = np.full((grid_rows * (cell_height + gap) - gap,
+                      grid_columns * (cell_width + gap) - gap), np.nan)
+    for patch, cell in enumerate(cells):
+        top = (patch // grid_columns) * (cell_height + gap)
+        left = (patch % grid_columns) * (cell_width + gap)
+        mosaic[top: top + cell_height, left: left + cell_width] = cell
+    return mosaic
+
+
+def plot_patch_receptive_fields(weights, layer, ax=None, cmap="hot_r") -> Axes:
+    """Show a locally connected layer's receptive fields patch by patch, in place.
+
+    The mosaic of `tile_patch_receptive_fields` is drawn with ``imshow`` and a colour
+    bar labelled ``weight``; the padding is grey.
+
+    Parameters
+    ----------
+    weights : array_like, shape (n_input, n_neurons)
+        Dimensionless input weights.
+    layer : LocalPatches
+        The layer's connectivity.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. A new figure is created when None.
+    cmap : str or matplotlib.colors.Colormap, optional
+        Colour map for the weights.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from stdp_learn import LocalPatches
+    >>> weights = np.random.default_rng(0).uniform(0, 0.3, size=(784, 100))
+    >>> ax = plot_patch_receptive_fields(weights, LocalPatches())
+    """
+    mosaic = tile_patch_receptive_fields(weights, layer)
+    ax = _axes(ax)
+    colormap = plt.get_cmap(cmap).with_extremes(bad=_PADDING_COLOR)
+    image = ax.imshow(mosaic, cmap=colormap, interpolation="nearest")
+    ax.figure.colorbar(image, ax=ax, label="weight")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"{layer.neurons_per_patch} neurons per {layer.patch_size} x {layer.patch_size} "
+                 f"patch, every {layer.stride} pixels")
+    return ax
 
 
 def plot_receptive_fields(

@@ -84,7 +84,8 @@ def evaluation_report(model, responses, y, X=None, readout="label_assignment") -
 def _early_exit(model, responses, y):
     """Accuracy against presentation time when presentations stop once the answer is clear."""
     synops = synaptic_operations(responses.log.layer_spikes, model.n_input_, model.n_neurons,
-                                 per_image=True)["per_image"]["total"]
+                                 per_image=True,
+                                 connectivity=model._blocks()[1])["per_image"]["total"]
     curve = early_exit_curve(
         responses.spikes, y, model.assignments_, retries=responses.log.retries,
         presentation_time=float(model.network_params_.presentation.presentation_time),

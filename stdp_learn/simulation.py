@@ -252,6 +252,11 @@ class _Simulator:
         self.rule = rule
         self.n_slots = int(n_slots)
         self.handle: NetworkHandle | None = None
+        # The input synapses' entries of the dense (n_input, n_neurons) state arrays, in
+        # the network's synapse order (checks the network's size against the connectivity).
+        self._synapse_index = self.connectivity.synapse_index(self.n_input, self.n_neurons)
+        # ascending and unique: as many as the entries means every entry, in order
+        self._every_entry = self._synapse_index.size == self.n_input * self.n_neurons
         pres = params.presentation
         self._steps_per_slot = int(round(float(pres.slot_duration / pres.dt)))
         self._steps_on = int(round(float(pres.presentation_time / pres.dt)))
@@ -289,18 +294,33 @@ class _Simulator:
                 if variable.carried:
                     arrays[f"{group}.{variable.name}"] = np.full(
                         sizes[group], variable.initial_value(self.params))
+        index = self._synapse_index
         arrays.update({
-            "input_exc.w": np.asarray(weights, dtype=float).ravel().copy(),
-            "input_exc.delay": np.asarray(delays, dtype=float).ravel().copy(),
+            "input_exc.w": self._dense(np.asarray(weights, dtype=float).ravel()[index]),
+            "input_exc.delay": self._dense(np.asarray(delays, dtype=float).ravel()[index]),
             "input_exc.shape": np.array(weights.shape, dtype=float),
         })
         for name in self.rule.state_variables:
             start = LONG_AGO if name in self.rule.time_variables else 0.0
-            arrays[f"input_exc.{name}"] = np.full(weights.size, start)
+            arrays[f"input_exc.{name}"] = self._dense(np.full(index.size, start))
         for extension in self.extensions:
             arrays.update(extension.initial_arrays(self.n_neurons,
                                                    rng if rng is not None else np.random.default_rng(0)))
         return NetworkState(arrays)
+
+    def _dense(self, values, dense=None) -> np.ndarray:
+        """Return the input synapses' `values` scattered into a dense flat array.
+
+        The entries of absent synapses are zero, or those of `dense` when given; where
+        every entry is a synapse (all-to-all), `values` are the dense array.
+        """
+        index = self._synapse_index
+        if self._every_entry:
+            return np.array(values, dtype=float)
+        out = (np.zeros(self.n_input * self.n_neurons) if dense is None
+               else np.array(dense, dtype=float))
+        out[index] = values
+        return out
 
     def _read_state(self, previous: NetworkState, t_end: float) -> NetworkState:
         arrays = dict(previous.arrays)
@@ -310,7 +330,10 @@ class _Simulator:
                 value = np.array(group.variables[name].get_value(), dtype=float)
                 if name in self._time_variables():
                     value = value - t_end
-                arrays[f"{group_name}.{name}"] = value
+                key = f"{group_name}.{name}"
+                if group_name == "input_exc":  # back into the dense arrays
+                    value = self._dense(value, arrays[key])
+                arrays[key] = value
         return NetworkState(arrays, previous.schedule)
 
     # -- results ------------------------------------------------------------------------
@@ -455,6 +478,9 @@ class _Simulator:
             for name in names:
                 values[(group_name, name)] = state.arrays[f"{group_name}.{name}"]
         values[("input_exc", "axonal_delay")] = state.arrays["input_exc.delay"]
+        for (group_name, name), value in values.items():
+            if group_name == "input_exc" and not self._every_entry:
+                values[(group_name, name)] = value[self._synapse_index]  # the synapses' entries
         features_plastic, extensions_plastic = learning
         values[("exc", "plastic")] = features_plastic
         for extension in self.extensions:

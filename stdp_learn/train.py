@@ -9,7 +9,8 @@
 The run folder (``--output``) receives ``args.json`` and, while training,
 ``checkpoint.npz`` and ``snapshots/`` (the input weights every ``--snapshot-interval``
 images, as ``weights_NNNNNN.npy`` and ``rf_NNNNNN.png``); at the end ``metrics.json``,
-``model.npz`` (weights, thresholds, labels), ``receptive_fields.png``, ``confusion.png``,
+``model.npz`` (weights, thresholds, labels), ``receptive_fields.png`` (a locally connected
+layer's also patch by patch, ``receptive_fields_by_patch.png``), ``confusion.png``,
 ``learning_strip.png`` (the snapshots side by side), ``training_curve.png`` (accuracy
 estimated every ``--evaluation-interval`` images while learning) and, with
 ``--animation``, ``learning.gif``.  Ctrl-C or SIGTERM stop after
@@ -100,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="how images become input spikes (default: the paper's Poisson rates)")
     parser.add_argument("--encoding-option", action="append", default=[], metavar="NAME=VALUE",
                         help="a parameter of the encoding, as in its to_dict(); repeat for several")
+    from .connectivity import CONNECTIVITIES
+
+    parser.add_argument("--topology", choices=sorted(CONNECTIVITIES), default="all_to_all",
+                        help="which inputs reach which neurons (default: the paper's all-to-all; "
+                             "local: neurons on image patches, whose number must be --neurons)")
+    parser.add_argument("--topology-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="a parameter of the topology, as in its to_dict() (patch_size=12); "
+                             "repeat for several")
     parser.add_argument("--readout", choices=("label_assignment", "rstdp"), default="label_assignment",
                         help="classify by the paper's label assignment, or by output neurons trained "
                              "by reward-modulated STDP alongside the features (both are reported)")
@@ -133,7 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
 # Everything a run of this program writes into its run folder; --overwrite removes these
 # and nothing else.
 _RUN_FILES = ("args.json", "parts.json", "record.json", "metrics.json", "model.npz",
-              "checkpoint.npz", "test_counts.npy", "receptive_fields.png", "confusion.png",
+              "checkpoint.npz", "test_counts.npy", "receptive_fields.png",
+              "receptive_fields_by_patch.png", "confusion.png",
               "training_curve.png", "early_exit.png", "learning_strip.png", "learning.gif")
 _SNAPSHOT_PATTERNS = ("weights_*.npy", "rf_*.png")
 
@@ -200,7 +210,7 @@ _SAVED_ARGS = ("dataset", "neurons", "epochs", "train_size", "test_size", "evalu
                "validation_size", "labelling",
                "labelling_window", "evaluation_interval", "snapshot_interval", "animation",
                "readout", "readout_per_class", "readout_pass", "seed", "data_dir", "device", "block_size",
-               "rule", "rule_option", "encoding", "encoding_option")
+               "rule", "rule_option", "encoding", "encoding_option", "topology", "topology_option")
 
 
 # Options that may differ on --resume: they change how a run is shown, not what it computes.
@@ -430,6 +440,7 @@ def _option_value(text):
 def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started,
                         X_train, y_train, X_test, y_test, data, stop_request, phase_seconds):
     from . import DiehlCook2015
+    from .connectivity import CONNECTIVITIES
     from .encoding import ENCODERS
     from .rules import RULES
     from .inputs import blank_images
@@ -446,6 +457,8 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
             rule=_block_from_options(RULES, args.rule, args.rule_option, "--rule-option"),
             encoder=_block_from_options(ENCODERS, args.encoding, args.encoding_option,
                                         "--encoding-option"),
+            connectivity=_block_from_options(CONNECTIVITIES, args.topology, args.topology_option,
+                                             "--topology-option"),
             evaluation_interval=min(args.evaluation_interval, args.labelling_window),
             device=args.device, block_size=args.block_size, random_state=args.seed,
             progress=args.progress, readout=readout,
@@ -542,6 +555,13 @@ def _write_figures(model, confusion, output, image_shape):
     ax = plot_receptive_fields(model.weights_, image_shape=image_shape, assignments=model.assignments_)
     ax.figure.savefig(output / "receptive_fields.png", dpi=120, bbox_inches="tight")
     plt.close(ax.figure)
+    layer = model._blocks()[1]
+    if hasattr(layer, "patch_corners"):  # a locally connected layer: also patch by patch
+        from .plotting import plot_patch_receptive_fields
+
+        ax = plot_patch_receptive_fields(model.weights_, layer)
+        ax.figure.savefig(output / "receptive_fields_by_patch.png", dpi=120, bbox_inches="tight")
+        plt.close(ax.figure)
     ax = plot_confusion(np.asarray(confusion))
     ax.figure.savefig(output / "confusion.png", dpi=120, bbox_inches="tight")
     plt.close(ax.figure)
