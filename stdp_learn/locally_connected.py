@@ -57,19 +57,22 @@ class LocalPatches:
         The image's shape; None takes a square image of the network's input count
         (28 x 28 for MNIST's 784).
     patch_weight_sum : float or None
-        What each neuron's weights are normalised to; None: the paper's weight per input
-        over the patch (see Notes).  Normalisation is switched on and off by
+        What each neuron's weights are normalised to: 78 (default), the sum the paper
+        gives each neuron over all 784 inputs; None: the paper's weight per input over
+        the patch (see Notes).  Normalisation is switched on and off by
         ``ConnectivityParams.weight_sum`` (None: off).
 
     Notes
     -----
-    By default normalisation keeps the paper's weight per input: each neuron's weights
-    are scaled to ``weight_sum * patch_inputs / n_input`` (78 over 784 inputs is about
-    0.1 per input, so a 12 x 12 patch sums to 14.3), not to the whole ``weight_sum``,
-    which would make every weight of a small patch several times the paper's.  A
-    neuron then gets less input than the paper's, which the retry of silent
-    presentations and the adaptive thresholds make up for only in part;
-    `patch_weight_sum` sets the target directly.
+    Each neuron's weights are normalised to the paper's per-neuron sum, 78, over its
+    patch alone, so that a neuron is driven as hard as the paper's: a patch's weights
+    are then several times the paper's weight per input.  The alternative,
+    ``patch_weight_sum=None``, keeps the paper's weight per input (``weight_sum *
+    patch_inputs / n_input``: 14.3 for a 12 x 12 patch); its neurons get too little
+    input and go quiet.  The default was chosen on the validation split: after 10,000
+    training images (100 neurons, seed 0, the first 1,000 validation images) 64.80 %
+    against 30.30 % (records ``validation/quick10000_local_sum78.json`` and
+    ``validation/quick10000_local.json``).
 
     Examples
     --------
@@ -86,7 +89,7 @@ class LocalPatches:
     competition: str = "patch"
     image_height: int | None = None
     image_width: int | None = None
-    patch_weight_sum: float | None = None
+    patch_weight_sum: float | None = 78.0
 
     def validate(self) -> "LocalPatches":
         """Raise `ConfigError` on a size that is not a positive whole number; return self."""
@@ -180,7 +183,7 @@ class LocalPatches:
         return np.sort(index.ravel())
 
     def normalisation_target(self, weight_sum, n_input) -> float:
-        """Return `patch_weight_sum`, or `weight_sum` scaled to a patch (see Notes)."""
+        """Return `patch_weight_sum`, or (None) `weight_sum` scaled to a patch (see Notes)."""
         if self.patch_weight_sum is not None:
             return float(self.patch_weight_sum)
         return weight_sum * int(self.patch_size) ** 2 / int(n_input)

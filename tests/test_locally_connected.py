@@ -24,7 +24,9 @@ from conftest import needs_compiler, numpy_runtime, use_runtime_device
 
 SIDE, PATCH, STRIDE, PER_PATCH = 8, 4, 2, 2
 N_INPUT, N_NEURONS = SIDE * SIDE, 9 * PER_PATCH
-LAYER = LocalPatches(patch_size=PATCH, stride=STRIDE, neurons_per_patch=PER_PATCH)
+# normalised to the tiny network's weight per input (the default, 78 per neuron, is MNIST's)
+LAYER = LocalPatches(patch_size=PATCH, stride=STRIDE, neurons_per_patch=PER_PATCH,
+                     patch_weight_sum=None)
 WEIGHT_SUM = 3.0  # over all 64 inputs; a 16-pixel patch's share is 0.75
 DT = 0.1 * ms
 PARAMS = NetworkParams(
@@ -54,7 +56,9 @@ def test_layout_counts_and_json_round_trip():
     assert LocalPatches().n_neurons_for(784) == 100  # 5 x 5 patches of 12 pixels, 4 neurons each
     assert CONNECTIVITIES["local"] is LocalPatches
     assert connectivity_from_dict(json.loads(json.dumps(LAYER.to_dict()))) == LAYER
-    assert LAYER.normalisation_target(78.0, 784) == pytest.approx(78.0 * 16 / 784)
+    assert LocalPatches().normalisation_target(78.0, 784) == 78.0
+    per_input = LocalPatches(patch_size=4, patch_weight_sum=None)
+    assert per_input.normalisation_target(78.0, 784) == pytest.approx(78.0 * 16 / 784)
     assert AllToAll().normalisation_target(78.0, 784) == 78.0
     assert LocalPatches(patch_weight_sum=40).normalisation_target(78.0, 784) == 40.0
 
@@ -124,6 +128,7 @@ def test_normalisation_scales_each_neuron_over_its_own_patch():
     """At every training slot start each neuron's patch weights are rescaled to the
     patch's target, and the weights outside the patch stay absent (zero)."""
     target = WEIGHT_SUM * PATCH**2 / N_INPUT
+    assert LAYER.normalisation_target(WEIGHT_SUM, N_INPUT) == pytest.approx(target)
     with numpy_runtime(DT):
         weights, delays = weights_and_delays()
         handle = build_network(N_INPUT, N_NEURONS, PARAMS, FAST_RULE, 3, weights=weights,
