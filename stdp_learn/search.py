@@ -54,11 +54,13 @@ import os
 import re
 import shlex
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from .record import write_json_atomic
-from .sweep import SweepError, _describe, _grid_arguments, _start_client, _strict_parser, plan_sweep, run_point
+from .sweep import (SweepError, _describe, _grid_arguments, _start_client, _strict_parser,
+                    plan_sweep, run_point)
 
 __all__ = ["ParameterRange", "SearchError", "SearchResult", "build_parser", "main", "parse_range",
            "run_search"]
@@ -136,7 +138,8 @@ def _unit_number(text, name):
 
     from .config import _BLOCK_UNITS
 
-    match = re.fullmatch(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*\*?\s*([A-Za-z]*)\s*", text)
+    number_pattern = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+    match = re.fullmatch(rf"\s*({number_pattern})\s*\*?\s*([A-Za-z]*)\s*", text)
     if match is None:
         raise SearchError(f"{text!r} is not a number")
     number, unit_name = float(match.group(1)), match.group(2)
@@ -147,12 +150,13 @@ def _unit_number(text, name):
     if unit is None:
         raise SearchError(f"{text!r}: {name or 'this option'} takes a plain number, without a unit")
     # Brian2's names (ms, mV, second, volt, ...), and s and V as Brian2 writes them
-    given = {"s": brian2.units.second, "V": brian2.units.volt}.get(unit_name,
-                                                                   getattr(brian2.units, unit_name, None))
+    given = {"s": brian2.units.second, "V": brian2.units.volt}.get(
+        unit_name, getattr(brian2.units, unit_name, None))
     if not isinstance(given, Unit):
         raise SearchError(f"{text!r}: {unit_name!r} is no unit")
     if get_dimensions(given) != get_dimensions(unit):
-        raise SearchError(f"{text!r}: {name} is in {suffix[1:]}, {unit_name!r} is not a unit of that dimension")
+        raise SearchError(f"{text!r}: {name} is in {suffix[1:]}, and {unit_name!r} is not a unit "
+                          "of that dimension")
     return float(number * given / unit)
 
 
@@ -168,17 +172,18 @@ def parse_range(text) -> ParameterRange:
     key, sep, values = text.partition("=")
     key = key.strip().lstrip("-")
     if not sep or not key or not values.strip():
-        raise SearchError(f"--range {text!r}: expected OPTION=LOW:HIGH[:KIND], OPTION:NAME=LOW:HIGH[:KIND] "
-                          "or OPTION=A,B,...")
+        raise SearchError(f"--range {text!r}: expected OPTION=LOW:HIGH[:KIND], "
+                          "OPTION:NAME=LOW:HIGH[:KIND] or OPTION=A,B,...")
     option, colon, name = key.partition(":")
     option = option.replace("_", "-")
     if option in _BLOCK_OPTIONS and not (colon and name):
-        raise SearchError(f"--range {text!r}: {option} ranges name their parameter, as {option}:NAME=LOW:HIGH")
+        raise SearchError(f"--range {text!r}: {option} ranges name their parameter, as "
+                          f"{option}:NAME=LOW:HIGH")
     if colon and option not in _BLOCK_OPTIONS:
         raise SearchError(f"--range {text!r}: only {' and '.join(_BLOCK_OPTIONS)} take OPTION:NAME")
     if option.replace("-", "_") in [o.replace("-", "_") for o in _SEARCH_OWNS]:
-        raise SearchError(f"--range {text!r}: the search sets the output, seed, split and resumption of "
-                          "every trial")
+        raise SearchError(f"--range {text!r}: the search sets the output, seed, split and "
+                          "resumption of every trial")
     name = name or None
     if "," in values:
         choices = tuple(v.strip() for v in values.split(",") if v.strip())
@@ -201,7 +206,8 @@ def parse_range(text) -> ParameterRange:
         raise SearchError(f"--range {text!r}: a {kind} range needs LOW above 0, got {low:g}")
     if kind.startswith("int"):
         if low != int(low) or high != int(high):
-            raise SearchError(f"--range {text!r}: an {kind} range needs whole bounds, got {low:g} and {high:g}")
+            raise SearchError(f"--range {text!r}: an {kind} range needs whole bounds, got {low:g} "
+                              f"and {high:g}")
         low, high = int(low), int(high)
     return ParameterRange(option, name, low, high, kind)
 
@@ -233,7 +239,8 @@ class _Trials:
     """Command lines of the search's trials: the fixed options and each trial's parameters."""
 
     def __init__(self, dataset, output, ranges, options, seed):
-        self.dataset, self.output, self.ranges, self.seed = dataset, Path(output), list(ranges), int(seed)
+        self.dataset, self.output, self.seed = dataset, Path(output), int(seed)
+        self.ranges = list(ranges)
         self.options = [str(word) for word in options]
         self.parser = _strict_parser()
         labels = [r.label for r in self.ranges]
@@ -247,10 +254,12 @@ class _Trials:
             # argparse takes any unambiguous prefix of an option: "--eval" is --evaluate-on
             if len(flag) > 2 and flag.startswith("--") and any(o.startswith(flag) for o in owned):
                 if flag.startswith("--e"):
-                    raise SearchError(f"{word}: a search scores on the validation split only, never "
-                                      "on the test set (it adds --evaluate-on validation itself)")
-                raise SearchError(f"{word}: the search sets the output, seed and resumption of every trial")
-        plan_sweep(dataset, self.output, seeds=[self.seed], options=self.options)  # the fixed options
+                    raise SearchError(f"{word}: a search scores on the validation split only, "
+                                      "never on the test set (it adds --evaluate-on validation)")
+                raise SearchError(f"{word}: the search sets the output, seed and resumption of "
+                                  "every trial")
+        # the fixed options, as the sweep checks them
+        plan_sweep(dataset, self.output, seeds=[self.seed], options=self.options)
         # every bound of every range, as a trial would run it, before anything runs
         for r in self.ranges:
             for value in r.extremes():
@@ -283,7 +292,8 @@ class _Trials:
             raise SearchError(str(error)) from None
 
     def command(self, params, number) -> str:
-        return " ".join(["python -m stdp_learn.train"] + [shlex.quote(w) for w in self.argv(params, number)])
+        words = [shlex.quote(word) for word in self.argv(params, number)]
+        return " ".join(["python -m stdp_learn.train", *words])
 
 
 def _plain(value):
@@ -295,8 +305,12 @@ def _open_study(output, trials, sampler_seed):
     try:
         import optuna
     except ImportError:
-        raise SearchError("searches run on Optuna and dask.distributed: pip install 'stdp_learn[search]'") from None
+        raise SearchError("searches run on Optuna and dask.distributed: "
+                          "pip install 'stdp_learn[search]'") from None
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the search reports its own progress
+    # constant_liar is marked experimental in some Optuna releases; it is what parallel
+    # trials need, so the warning would only be noise
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     storage = optuna.storages.RDBStorage(f"sqlite:///{Path(output).resolve() / STUDY_FILE}")
     sampler = optuna.samplers.TPESampler(seed=sampler_seed, constant_liar=True)
     study = optuna.create_study(storage=storage, study_name=STUDY_NAME, direction="maximize",
@@ -307,8 +321,8 @@ def _open_study(output, trials, sampler_seed):
     if earlier is None:
         study.set_user_attr("search", described)
     elif earlier != json.loads(json.dumps(described)):
-        raise SearchError(f"{output} holds a study of another search (dataset, options, seed or ranges "
-                          "differ); give a new --output")
+        raise SearchError(f"{output} holds a study of another search (dataset, options, seed or "
+                          "ranges differ); give a new --output")
     return optuna, storage, study
 
 
@@ -349,7 +363,8 @@ def run_search(dataset, output, ranges, *, trials=20, options=(), objective="lab
     from tqdm.auto import tqdm
 
     if objective not in OBJECTIVES:
-        raise SearchError(f"the objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+        raise SearchError(f"the objective must be one of {', '.join(OBJECTIVES)}, "
+                          f"got {objective!r}")
     if int(trials) < 1:
         raise SearchError(f"a search needs at least 1 trial, got {trials}")
     ranges = [r if isinstance(r, ParameterRange) else parse_range(r) for r in ranges]
@@ -368,8 +383,8 @@ def run_search(dataset, output, ranges, *, trials=20, options=(), objective="lab
         if set(t.params) == set(distributions):
             interrupted.append((t.number, t.params))
         else:  # stopped before its parameters were stored: it never ran
-            storage.set_trial_user_attr(storage.get_trial_id_from_study_id_trial_number(study_id, t.number),
-                                        "error", "stopped before its parameters were set")
+            trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, t.number)
+            storage.set_trial_user_attr(trial_id, "error", "stopped before its parameters were set")
             study.tell(t.number, state=TrialState.FAIL)
             ended += 1
     to_start = max(0, int(trials) - ended - len(interrupted))
@@ -412,10 +427,12 @@ def run_search(dataset, output, ranges, *, trials=20, options=(), objective="lab
                     try:
                         record = future.result()
                         if record.get("split") != "validation":
-                            raise SearchError(f"the record of trial {number} scored on {record.get('split')!r}")
+                            raise SearchError(f"the record of trial {number} scored on "
+                                              f"{record.get('split')!r}")
                         value = record["results"].get(objective)
                         if value is None:
-                            raise SearchError(f"the record of trial {number} has no {objective} accuracy")
+                            raise SearchError(f"the record of trial {number} has no {objective} "
+                                              "accuracy")
                         study.tell(number, float(value))
                     except Exception as error:  # noqa: BLE001 - recorded; the others go on
                         trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, number)
@@ -479,14 +496,16 @@ def _markdown(listed, ranges, objective, best) -> str:
              "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for t in listed:
         score = "–" if t["value"] is None else f"{100 * t['value']:.2f} %"
-        cells = [str(t["number"]), t["state"].lower(), *(_cell(t["params"].get(l)) for l in labels), score]
+        cells = [str(t["number"]), t["state"].lower(),
+                 *(_cell(t["params"].get(label)) for label in labels), score]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     if best is None:
         lines.append("No trial has completed yet.")
     else:
         params = ", ".join(f"{k} = {_cell(v)}" for k, v in best["params"].items())
-        lines += [f"Best: trial {best['number']}, {100 * best['value']:.2f} % on validation ({params}).",
+        lines += [f"Best: trial {best['number']}, {100 * best['value']:.2f} % on validation "
+                  f"({params}).",
                   "", f"    {best['command']}"]
     failed = [t for t in listed if t["error"]]
     if failed:
@@ -505,17 +524,22 @@ def build_parser() -> argparse.ArgumentParser:
                     "scored on the validation split; other options are passed to every trial.",
     )
     parser.add_argument("dataset", help="a registered dataset, as for python -m stdp_learn.train")
-    parser.add_argument("--output", type=Path, required=True, help="the search's folder (its study lives there)")
+    parser.add_argument("--output", type=Path, required=True,
+                        help="the search's folder (its study lives there)")
     parser.add_argument("--range", dest="ranges", action="append", default=[],
                         metavar="OPTION[:NAME]=LOW:HIGH[:KIND]",
                         help="a parameter and its range (KIND: linear, log, int, int-log), or "
                              "OPTION=A,B,... for a list; repeat for several")
     parser.add_argument("--trials", type=int, default=20,
-                        help="trials the study holds at the end, counting earlier ones (default 20)")
+                        help="trials the study holds at the end, earlier ones included "
+                             "(default 20)")
     parser.add_argument("--objective", choices=OBJECTIVES, default="label_assignment",
-                        help="the readout whose validation accuracy is maximised (default label_assignment)")
-    parser.add_argument("--trial-seed", type=int, default=0, help="seed of every trial's run (default 0)")
-    parser.add_argument("--sampler-seed", type=int, default=0, help="seed of Optuna's sampler (default 0)")
+                        help="the readout whose validation accuracy is maximised "
+                             "(default label_assignment)")
+    parser.add_argument("--trial-seed", type=int, default=0,
+                        help="seed of every trial's run (default 0)")
+    parser.add_argument("--sampler-seed", type=int, default=0,
+                        help="seed of Optuna's sampler (default 0)")
     parser.add_argument("--workers", type=int, default=None,
                         help="workers of the local cluster (default: one per core)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
@@ -536,9 +560,10 @@ def main(argv=None) -> int:
         print(f"error: --trial-seed must be at least 0, got {args.trial_seed}", file=sys.stderr)
         return 2
     try:
-        result = run_search(args.dataset, args.output, args.ranges, trials=args.trials, options=options,
-                            objective=args.objective, seed=args.trial_seed, sampler_seed=args.sampler_seed,
-                            workers=args.workers, scheduler=args.scheduler, progress=args.progress)
+        result = run_search(args.dataset, args.output, args.ranges, trials=args.trials,
+                            options=options, objective=args.objective, seed=args.trial_seed,
+                            sampler_seed=args.sampler_seed, workers=args.workers,
+                            scheduler=args.scheduler, progress=args.progress)
     except SweepError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -552,8 +577,10 @@ def main(argv=None) -> int:
         return 130
     states = [t["state"] for t in result.trials]
     best = result.best
-    summary = (f"best: trial {best['number']}, {args.objective} {best['value']:.4f} on validation, "
-               + ", ".join(f"{k}={_cell(v)}" for k, v in best["params"].items())) if best else "no trial completed"
+    summary = "no trial completed"
+    if best:
+        summary = (f"best: trial {best['number']}, {args.objective} {best['value']:.4f} on "
+                   "validation, " + ", ".join(f"{k}={_cell(v)}" for k, v in best["params"].items()))
     print(f"{states.count('COMPLETE')} of {len(states)} trials complete ({result.ran} run now, "
           f"{states.count('FAIL')} failed); {summary}; table in {result.output / 'trials.md'}")
     return 0 if best else 1

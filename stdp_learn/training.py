@@ -4,9 +4,9 @@ The functions here drive a `DiehlCook2015` (any object with its learned attribut
 block by block through its simulator: `train` runs the learning blocks of `fit` and
 `resume`, with checkpoints, stop requests, health checks and the accuracy estimated
 while learning; `frozen_pass` shows images with the features frozen (test passes and
-the readout's own pass); `responses` cuts a test pass into chunks that forked processes
-run side by side, or the workers of a Dask cluster when a client is given.  A stop request or Ctrl-C ends any of them at a block boundary with
-`TrainingInterrupted`.
+the readout's own pass); `responses` cuts a test pass into chunks that forked processes,
+or the workers of a Dask cluster when a client is given, run side by side.  A stop
+request or Ctrl-C ends any of them at a block boundary with `TrainingInterrupted`.
 """
 from __future__ import annotations
 
@@ -421,8 +421,9 @@ def _dask_chunks(model, chunks, client, bar, stop_requested):
     [shared] = client.scatter([payload], broadcast=True, hash=False)
     token = os.urandom(4).hex()
     build_dir = None if model.build_dir is None else str(model.build_dir)
-    futures = [client.submit(_transform_chunk_on_dask, type(model), shared, digest, model.device, build_dir,
-                             chunk, pure=False, key=f"stdp-test-chunk-{digest}-{token}-{chunk[0]}")
+    futures = [client.submit(_transform_chunk_on_dask, type(model), shared, digest, model.device,
+                             build_dir, chunk, pure=False,
+                             key=f"stdp-test-chunk-{digest}-{token}-{chunk[0]}")
                for chunk in chunks]
     pending, done_images = list(futures), 0
     try:

@@ -1,6 +1,5 @@
 """Parameter searches: an Optuna study whose trials run on a Dask LocalCluster, on validation."""
 import json
-import os
 from pathlib import Path
 
 import pytest
