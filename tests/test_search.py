@@ -1,5 +1,8 @@
 """Parameter searches: an Optuna study whose trials run on a Dask LocalCluster, on validation."""
+import _thread
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -82,6 +85,37 @@ def test_a_search_scores_on_validation_and_a_rerun_continues_the_study(tmp_path,
     done = run_search("mnist-sample", output, [RANGE], trials=4, options=OPTIONS,
                       scheduler="tcp://127.0.0.1:9", progress=False)
     assert done.ran == 0 and done.trials == resumed.trials
+
+
+@needs_compiler
+def test_ctrl_c_stops_the_search_and_the_same_command_continues_it(tmp_path, build_root, monkeypatch,
+                                                                    capsys):
+    monkeypatch.setenv("STDP_LEARN_BUILD", str(build_root))  # the cluster's workers inherit it
+    output = tmp_path / "search"
+    # more images per trial than above, so that a trial is caught running
+    options = [word if word != "60" else "240" for word in OPTIONS]
+    argv = ["mnist-sample", "--output", str(output), "--range", RANGE, "--trials", "2",
+            "--workers", "2", "--no-progress", *options]
+
+    def interrupt_when_a_trial_has_a_checkpoint():
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            if list((output / "trials").glob("*/checkpoint.npz")):
+                _thread.interrupt_main()  # what Ctrl-C does
+                return
+            time.sleep(0.2)
+
+    threading.Thread(target=interrupt_when_a_trial_has_a_checkpoint, daemon=True).start()
+    assert main(argv) == 130
+    assert "run the same command again to continue" in capsys.readouterr().err
+    stopped = json.loads((output / "trials.json").read_text())
+    assert "RUNNING" in [t["state"] for t in stopped]
+    assert main(argv) == 0
+    ended = json.loads((output / "trials.json").read_text())
+    assert [t["state"] for t in ended] == ["COMPLETE"] * 2
+    assert [t["params"] for t in ended] == [t["params"] for t in stopped]  # continued, not new
+    running = sum(t["state"] == "RUNNING" for t in stopped)
+    assert f"2 of 2 trials complete ({running} run now" in capsys.readouterr().out
 
 
 def test_bad_ranges_and_the_test_set_are_refused_in_one_line(tmp_path, capsys):
