@@ -416,7 +416,7 @@ class DiehlCook2015:
             raise RuntimeError("neurons have no class labels: fit with labels y, or call assign_labels()")
 
     # -- inference ----------------------------------------------------------------------
-    def transform(self, X, n_jobs=None, return_log=False):
+    def transform(self, X, n_jobs=None, return_log=False, *, client=None):
         """Return the excitatory spike counts, shape (n_images, n_neurons), learning off.
 
         Parameters
@@ -427,29 +427,35 @@ class DiehlCook2015:
             Processes for the compiled device (default: one per core); see `responses`.
         return_log : bool
             Also return a `TrainingLog` of the presentations (retries, layer spikes).
+        client : dask.distributed.Client, optional
+            Run the chunks as tasks of this Dask cluster instead; see `responses`.
         """
-        responses = self.responses(X, n_jobs)
+        responses = self.responses(X, n_jobs, client=client)
         return (responses.counts, responses.log) if return_log else responses.counts
 
-    def responses(self, X, n_jobs=None, *, stop_requested=None) -> Responses:
+    def responses(self, X, n_jobs=None, *, stop_requested=None, client=None) -> Responses:
         """Show `X` with learning off; return the spikes of every layer as `Responses`.
 
         The images are cut into chunks of `chunk_size` (2,000) images; each chunk starts
         from the learned state with random streams of its own, so the result does not
         depend on how many processes share the work.  With the compiled device the
         weights are frozen and the chunks independent, so `n_jobs` processes (default:
-        one per core) run them side by side.  `stop_requested` (a callable) is polled
-        between blocks; when it returns True, or on Ctrl-C, the pass stops and
+        one per core) run them side by side.  With a Dask `client` the chunks run as tasks
+        of its cluster instead (any device): the model travels to each worker as its model
+        file, and the counts equal those of a pass here.  `stop_requested` (a callable) is
+        polled between blocks; when it returns True, or on Ctrl-C, the pass stops and
         `TrainingInterrupted` is raised.
         """
-        return _training.responses(self, X, n_jobs, stop_requested=stop_requested)
+        return _training.responses(self, X, n_jobs, stop_requested=stop_requested, client=client)
 
-    def evaluate(self, X, y, *, readout="label_assignment", n_jobs=None, stop_requested=None) -> dict:
+    def evaluate(self, X, y, *, readout="label_assignment", n_jobs=None, stop_requested=None,
+                 client=None) -> dict:
         """Return the report of this model on images `X` with labels `y` (a JSON-able dict).
 
         Every readout's accuracy, the confusion matrix and unanswered images of
         `readout`, spikes per image, the efficiency report (operations, memory, energy)
-        and the early-exit curve; see `stdp_learn.report.evaluation_report`.
+        and the early-exit curve; see `stdp_learn.report.evaluation_report`.  The test
+        pass runs as `responses` runs it (`n_jobs` processes, or the Dask `client`).
         """
         from .report import READOUTS, evaluation_report
 
@@ -460,7 +466,7 @@ class DiehlCook2015:
         y = check_labels(X, y)
         if y is None:
             raise ValueError("evaluate needs the labels y of the images")
-        responses = self.responses(X, n_jobs, stop_requested=stop_requested)
+        responses = self.responses(X, n_jobs, stop_requested=stop_requested, client=client)
         return evaluation_report(self, responses, y, X, readout=readout)
 
     def _n_outputs(self):

@@ -4,13 +4,14 @@ The functions here drive a `DiehlCook2015` (any object with its learned attribut
 block by block through its simulator: `train` runs the learning blocks of `fit` and
 `resume`, with checkpoints, stop requests, health checks and the accuracy estimated
 while learning; `frozen_pass` shows images with the features frozen (test passes and
-the readout's own pass); `responses` cuts a test pass into chunks that forked processes
-run side by side.  A stop request or Ctrl-C ends any of them at a block boundary with
-`TrainingInterrupted`.
+the readout's own pass); `responses` cuts a test pass into chunks that forked processes,
+or the workers of a Dask cluster when a client is given, run side by side.  A stop
+request or Ctrl-C ends any of them at a block boundary with `TrainingInterrupted`.
 """
 from __future__ import annotations
 
 import os
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -325,8 +326,9 @@ def _assign(model, X, y):
     model.assign_labels(counts, y[seen % X.shape[0]])
 
 
-def responses(model, X, n_jobs=None, *, stop_requested=None) -> "Responses":
-    """Run the test pass of `DiehlCook2015.responses`, in chunks of ``model.chunk_size``."""
+def responses(model, X, n_jobs=None, *, stop_requested=None, client=None) -> "Responses":
+    """Run the test pass of `DiehlCook2015.responses`, in chunks of ``model.chunk_size``:
+    in this process, in forked processes (`n_jobs`), or as tasks of the Dask `client`."""
     model._check_fitted()
     X = as_image_rows(X, model.n_input_)
     model._check_presentable(X)
@@ -336,7 +338,9 @@ def responses(model, X, n_jobs=None, *, stop_requested=None) -> "Responses":
     n_jobs = os.cpu_count() if n_jobs is None else int(n_jobs)
     bar = progress_bar(X.shape[0], "test", model.progress)
     try:
-        if n_jobs > 1 and len(chunks) > 1 and simulator.device_name == "cpp_standalone":
+        if client is not None:
+            results = _dask_chunks(model, chunks, client, bar, stop_requested)
+        elif n_jobs > 1 and len(chunks) > 1 and simulator.device_name == "cpp_standalone":
             results = _parallel_chunks(model, simulator, chunks, n_jobs, bar, stop_requested)
         else:
             results = []
@@ -388,6 +392,83 @@ def _parallel_chunks(model, simulator, chunks, n_jobs, bar, stop_requested):
                 process.terminate()  # an unfinished pass is thrown away whole
         pool.shutdown(wait=True, cancel_futures=True)
         simulator.finish_parallel()
+
+
+def _model_file(model) -> bytes:
+    """Return the full model file of `model` (what a Dask worker rebuilds it from)."""
+    import tempfile
+
+    from .checkpoint import save_model
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.npz")
+        save_model(model, path)
+        with open(path, "rb") as file:
+            return file.read()
+
+
+def _dask_chunks(model, chunks, client, bar, stop_requested):
+    """Run `chunks` as tasks of the Dask `client`; stop them all when a stop is requested.
+
+    The model travels once to every worker as its model file (the workers need not see
+    this machine's files); each worker process loads it once per pass and runs its chunks
+    with the model's own seeds, so the counts equal those of a pass in this process.
+    """
+    import hashlib
+
+    payload = _model_file(model)
+    digest = hashlib.sha256(payload).hexdigest()[:16]
+    [shared] = client.scatter([payload], broadcast=True, hash=False)
+    token = os.urandom(4).hex()
+    build_dir = None if model.build_dir is None else str(model.build_dir)
+    futures = [client.submit(_transform_chunk_on_dask, type(model), shared, digest, model.device,
+                             build_dir, chunk, pure=False,
+                             key=f"stdp-test-chunk-{digest}-{token}-{chunk[0]}")
+               for chunk in chunks]
+    pending, done_images = list(futures), 0
+    try:
+        while pending:
+            if stop_requested is not None and stop_requested():
+                raise TrainingInterrupted(None, done_images, "evaluation")
+            finished = [future for future in pending if future.done()]
+            if not finished:
+                time.sleep(0.2)
+                continue
+            for future in finished:
+                result = future.result()  # a chunk's error, raised here
+                pending.remove(future)
+                done_images += result.counts.shape[0]
+                if bar is not None:
+                    bar.update(result.counts.shape[0])
+        return [future.result() for future in futures]
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(None, done_images, "evaluation") from None
+    finally:
+        if pending:
+            client.cancel(pending)  # an unfinished pass is thrown away whole
+        client.cancel([shared])
+
+
+_DASK_MODELS = {}  # digest of a model file -> the model a worker process loaded from it
+_DASK_LOCK = threading.Lock()  # Brian2's device is one per process: one chunk at a time
+
+
+def _transform_chunk_on_dask(cls, payload, digest, device, build_dir, chunk):
+    # Runs in a Dask worker: the model is loaded (and its network built or found built)
+    # once per worker process and pass, then runs chunk after chunk.
+    import tempfile
+
+    with _DASK_LOCK:
+        model = _DASK_MODELS.get(digest)
+        if model is None:
+            with tempfile.TemporaryDirectory() as folder:
+                path = os.path.join(folder, "model.npz")
+                with open(path, "wb") as file:
+                    file.write(payload)
+                model = cls.load(path, device=device, build_dir=build_dir)
+            _DASK_MODELS.clear()  # the previous pass's model is done with
+            _DASK_MODELS[digest] = model
+        return _transform_chunk(model, chunk)
 
 
 def _transform_chunk(model, chunk, stop_requested=None):
