@@ -134,3 +134,17 @@ def fit_tiny_network(rule, images, labels):
     model = DiehlCook2015(n_neurons=5, rule=rule, device="runtime", block_size=10,
                           random_state=0)
     return model.fit(images, labels)
+
+
+@pytest.fixture
+def dask_client(build_root, monkeypatch):
+    """A LocalCluster of two single-threaded worker processes building into `build_root`.
+
+    Tests that use it skip where dask.distributed is not installed.
+    """
+    distributed = pytest.importorskip("dask.distributed")
+    monkeypatch.setenv("STDP_LEARN_BUILD", str(build_root))  # the workers inherit it
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  memory_limit=0, dashboard_address=None) as local:
+        with distributed.Client(local) as client:
+            yield client

@@ -9,16 +9,6 @@ from stdp_learn import training
 distributed = pytest.importorskip("dask.distributed")
 
 
-@pytest.fixture
-def dask_client(build_root, monkeypatch):
-    """A LocalCluster of two single-threaded worker processes building into `build_root`."""
-    monkeypatch.setenv("STDP_LEARN_BUILD", str(build_root))  # the workers inherit it
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  memory_limit=0, dashboard_address=None) as local:
-        with distributed.Client(local) as client:
-            yield client
-
-
 def _loaded_models():
     return len(training._DASK_MODELS)
 

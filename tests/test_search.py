@@ -20,16 +20,6 @@ OPTIONS = ["--neurons", "10", "--train-size", "60", "--validation-size", "40", "
 RANGE = "rule-option:nu_post=1e-3:1e-1:log"
 
 
-@pytest.fixture
-def dask_client(build_root, monkeypatch):
-    """A LocalCluster of two single-threaded worker processes building into `build_root`."""
-    monkeypatch.setenv("STDP_LEARN_BUILD", str(build_root))  # the workers inherit it
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  memory_limit=0, dashboard_address=None) as local:
-        with distributed.Client(local) as client:
-            yield client
-
-
 def _stamps(output):
     return {path: path.stat().st_mtime_ns for path in sorted((output / "trials").glob("*/record.json"))}
 

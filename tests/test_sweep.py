@@ -18,16 +18,6 @@ OPTIONS = ["--train-size", "60", "--evaluate-on", "validation", "--validation-si
            "--block-size", "30", "--device", "cpp_standalone", "--evaluation-interval", "30"]
 
 
-@pytest.fixture
-def dask_client(build_root, monkeypatch):
-    """A LocalCluster of two single-threaded worker processes building into `build_root`."""
-    monkeypatch.setenv("STDP_LEARN_BUILD", str(build_root))  # the workers inherit it
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  memory_limit=0, dashboard_address=None) as local:
-        with distributed.Client(local) as client:
-            yield client
-
-
 def _records(result):
     return {point["run_dir"]: json.loads((Path(point["run_dir"]) / "record.json").read_text())
             for point in result.points}
