@@ -173,9 +173,10 @@ class SlotRecord:
     n_consumed: int
 
 
-#: Bytes per input synapse at peak, measured: 1.4 GB for 784 x 6,400 synapses (the
-#: simulator's state arrays, the block's input files and Brian2's copies of each variable).
-BYTES_PER_SYNAPSE = 300
+#: Bytes per input synapse at peak, measured: 876 MB for the Python process and 818 MB
+#: for the compiled program at 784 x 6,400 synapses (benchmarks/README.md), summed: the
+#: simulator's state arrays, the block's input files and Brian2's copies of each variable.
+BYTES_PER_SYNAPSE = 350
 
 
 def memory_estimate(n_input, n_neurons, extensions=()) -> int:
