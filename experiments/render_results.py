@@ -250,6 +250,41 @@ def seeds_table(records) -> str:
     return _table(header, rows)
 
 
+def _block_names(record):
+    arguments = _arguments(record)
+    return (arguments.get("rule") or "pair", arguments.get("encoding") or "poisson",
+            arguments.get("topology") or "all_to_all")
+
+
+def blocks_table(records) -> str:
+    """Return the building blocks compared at 100 neurons on 10,000 training images.
+
+    Every record scored on the validation split that says what its images cost
+    (``cost``), one row each: rule, encoder and topology with their options, the
+    validation accuracy and the cost per scored image.
+    """
+    header = ["rule", "encoding", "topology", "options", "validation accuracy",
+              "input synapses", "input spikes per image", "synaptic operations per image",
+              "record"]
+    rows = []
+    for name, record in records:
+        sizes = record.get("sizes", {})
+        cost = record.get("cost")
+        if (cost is None or record.get("split") != "validation" or _neurons(record) != 100
+                or sizes.get("train") != 10_000):
+            continue
+        arguments = _arguments(record)
+        options = [*(arguments.get("rule_option") or []), *(arguments.get("encoding_option") or []),
+                   *(arguments.get("topology_option") or [])]
+        rows.append((*_block_names(record), " ".join(options) if options else DASH,
+                     _percent(record.get("results", {}).get("label_assignment")),
+                     f"{cost['input_synapses']:,}", f"{cost['input_spikes_per_image']:,.0f}",
+                     f"{cost['synaptic_operations_per_image']:,.0f}", name))
+    if not rows:
+        return "No building-block records yet."
+    return _table(header, sorted(rows))
+
+
 def render(results_dir=RESULTS) -> str:
     """Return the Markdown that README holds between its results markers.
 
@@ -271,7 +306,10 @@ def render(results_dir=RESULTS) -> str:
     return (f"{note}\n\nEvery recorded run (accuracy on the split named):\n\n"
             f"{runs_table(records)}\n\n"
             f"Test-set runs that differ only in their seed (mean ± sample standard deviation):"
-            f"\n\n{seeds_table(records)}\n")
+            f"\n\n{seeds_table(records)}\n\n"
+            f"Building blocks at 100 neurons after 10,000 training images, scored on the "
+            f"validation split (one seed; the cost is per scored image):\n\n"
+            f"{blocks_table(records)}\n")
 
 
 def _split_readme(text):

@@ -538,6 +538,15 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
         peak_memory_mb=metrics["peak_memory_mb"])
     record["results"]["readout"] = args.readout
     record["results"]["accuracy"] = metrics["accuracy"]
+    if "efficiency" in metrics:  # what the scored images cost, for tables of building blocks
+        efficiency = metrics["efficiency"]
+        _, connectivity = model._blocks()
+        record["cost"] = {
+            "input_synapses": connectivity.n_synapses(efficiency["n_input"], efficiency["n_neurons"]),
+            "input_spikes_per_image": efficiency["spikes_per_image"]["input"],
+            "synaptic_operations_per_image": efficiency["synaptic_operations_per_image"]["total"],
+            "neuron_updates_per_image": efficiency["neuron_updates_per_image"]["total"],
+        }
     write_json_atomic(output / RECORD_FILE, record)
     checkpoint.unlink(missing_ok=True)  # the run is complete: model.npz holds everything
     metrics["output"] = str(output)

@@ -162,3 +162,19 @@ def test_readme_agrees_with_the_committed_records():
     except render_results.MissingMarkers:
         pytest.skip(f"README.md has no {render_results.BEGIN} ... {render_results.END} markers yet")
     assert difference is None, difference
+
+
+def test_building_blocks_table_holds_validation_runs_of_100_neurons_on_10000_images(tmp_path):
+    cost = {"input_synapses": 14400, "input_spikes_per_image": 11952.4,
+            "synaptic_operations_per_image": 219628.4, "neuron_updates_per_image": 674600.0}
+    local = _record(0, 0.648, split="validation", topology="local",
+                    topology_option=["patch_size=12"])
+    local.update(cost=cost, sizes={"train": 10_000, "epochs": 1, "validation": 1000})
+    no_cost = {**local, "cost": None}
+    more_images = {**local, "sizes": {"train": 50_000, "validation": 1000}}
+    for name, payload in (("local.json", local), ("no_cost.json", no_cost),
+                          ("more.json", more_images)):
+        _write(tmp_path, name, payload)
+    rows = _rows(render_results.blocks_table(render_results.load_records(tmp_path)))
+    assert rows == ["| pair | poisson | local | patch_size=12 | 64.80 % | 14,400 | 11,952 | "
+                    "219,628 | local.json |"]
