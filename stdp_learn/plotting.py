@@ -229,6 +229,15 @@ def tile_patch_receptive_fields(weights, layer, pad=1) -> np.ndarray:
     return mosaic
 
 
+def _draw_weight_mosaic(ax, mosaic, cmap):
+    """Draw a mosaic of weights (NaN padding in grey) with a colour bar, no ticks."""
+    colormap = plt.get_cmap(cmap).with_extremes(bad=_PADDING_COLOR)
+    image = ax.imshow(mosaic, cmap=colormap, interpolation="nearest")
+    ax.figure.colorbar(image, ax=ax, label="weight")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
 def plot_patch_receptive_fields(weights, layer, ax=None, cmap="hot_r") -> Axes:
     """Show a locally connected layer's receptive fields patch by patch, in place.
 
@@ -259,11 +268,7 @@ def plot_patch_receptive_fields(weights, layer, ax=None, cmap="hot_r") -> Axes:
     """
     mosaic = tile_patch_receptive_fields(weights, layer)
     ax = _axes(ax)
-    colormap = plt.get_cmap(cmap).with_extremes(bad=_PADDING_COLOR)
-    image = ax.imshow(mosaic, cmap=colormap, interpolation="nearest")
-    ax.figure.colorbar(image, ax=ax, label="weight")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    _draw_weight_mosaic(ax, mosaic, cmap)
     ax.set_title(f"{layer.neurons_per_patch} neurons per {layer.patch_size} x {layer.patch_size} "
                  f"patch, every {layer.stride} pixels")
     return ax
@@ -326,11 +331,7 @@ def plot_receptive_fields(
     )
 
     ax = _axes(ax)
-    colormap = plt.get_cmap(cmap).with_extremes(bad=_PADDING_COLOR)
-    image = ax.imshow(mosaic, cmap=colormap, interpolation="nearest")
-    ax.figure.colorbar(image, ax=ax, label="weight")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    _draw_weight_mosaic(ax, mosaic, cmap)
     if assignments is not None:
         for k, neuron in enumerate(order):
             top = (k // n_columns) * (height + pad)

@@ -60,7 +60,7 @@ from pathlib import Path
 
 from .record import write_json_atomic
 from .sweep import (SweepError, _describe, _grid_arguments, _start_client, _strict_parser,
-                    plan_sweep, run_point)
+                    add_cluster_options, plan_sweep, run_point)
 
 __all__ = ["ParameterRange", "SearchError", "SearchResult", "build_parser", "main", "parse_range",
            "run_search"]
@@ -540,12 +540,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seed of every trial's run (default 0)")
     parser.add_argument("--sampler-seed", type=int, default=0,
                         help="seed of Optuna's sampler (default 0)")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="workers of the local cluster (default: one per core)")
-    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="run on the Dask scheduler at ADDRESS instead of a local cluster")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                        help="show the trials done")
+    add_cluster_options(parser, "trials")
     return parser
 
 

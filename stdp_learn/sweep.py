@@ -485,13 +485,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--neurons", type=int, nargs="+", default=None, help="network sizes of the grid")
     parser.add_argument("--grid", type=_grid_option, action="append", default=[], metavar="OPTION=V1,V2",
                         help="an option of python -m stdp_learn.train and its values; repeat for several")
+    add_cluster_options(parser, "points")
+    return parser
+
+
+def add_cluster_options(parser, units):
+    """Add --workers, --scheduler and --progress (of `units` done) to a command's parser."""
     parser.add_argument("--workers", type=int, default=None,
                         help="workers of the local cluster (default: one per core)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="run on the Dask scheduler at ADDRESS instead of a local cluster")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                        help="show the points done")
-    return parser
+                        help=f"show the {units} done")
 
 
 def main(argv=None) -> int:
