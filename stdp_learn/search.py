@@ -59,8 +59,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .record import write_json_atomic
-from .sweep import (SweepError, _describe, _grid_arguments, _start_client, _strict_parser,
-                    add_cluster_options, plan_sweep, run_point)
+from .sweep import (SweepError, add_cluster_options, describe_error, grid_arguments, plan_sweep,
+                    run_point, start_client, strict_train_parser)
 
 __all__ = ["ParameterRange", "SearchError", "SearchResult", "build_parser", "main", "parse_range",
            "run_search"]
@@ -124,7 +124,7 @@ class ParameterRange:
         """Return the command-line words that set the option to `value`."""
         if self.name is not None:
             return ["--" + self.option, f"{self.name}={value}"]
-        return _grid_arguments(parser, self.option, value)
+        return grid_arguments(parser, self.option, value)
 
     def extremes(self) -> list:
         """Return the values that bound the range (every value of a choice)."""
@@ -242,7 +242,7 @@ class _Trials:
         self.dataset, self.output, self.seed = dataset, Path(output), int(seed)
         self.ranges = list(ranges)
         self.options = [str(word) for word in options]
-        self.parser = _strict_parser()
+        self.parser = strict_train_parser()
         labels = [r.label for r in self.ranges]
         if not self.ranges:
             raise SearchError("a search needs at least one --range")
@@ -391,7 +391,7 @@ def run_search(dataset, output, ranges, *, trials=20, options=(), objective="lab
     ran = 0
     own_client = cluster = None
     if (interrupted or to_start) and client is None:
-        own_client, cluster = _start_client(workers, scheduler)
+        own_client, cluster = start_client(workers, scheduler)
     try:
         if interrupted or to_start:
             from dask.distributed import as_completed
@@ -436,9 +436,9 @@ def run_search(dataset, output, ranges, *, trials=20, options=(), objective="lab
                         study.tell(number, float(value))
                     except Exception as error:  # noqa: BLE001 - recorded; the others go on
                         trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, number)
-                        storage.set_trial_user_attr(trial_id, "error", _describe(error))
+                        storage.set_trial_user_attr(trial_id, "error", describe_error(error))
                         study.tell(number, state=TrialState.FAIL)
-                        bar.write(f"failed: trial {number}: {_describe(error)}", file=sys.stderr)
+                        bar.write(f"failed: trial {number}: {describe_error(error)}", file=sys.stderr)
                     ran += 1
                     bar.update(1)
                     if waiting:

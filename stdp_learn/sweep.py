@@ -44,8 +44,9 @@ from pathlib import Path
 
 from .record import RECORD_FILE, read_record, write_json_atomic
 
-__all__ = ["SweepPoint", "SweepResult", "build_parser", "main", "plan_sweep", "run_point",
-           "run_sweep", "summarise"]
+__all__ = ["SweepPoint", "SweepResult", "add_cluster_options", "build_parser", "describe_error",
+           "grid_arguments", "main", "plan_sweep", "run_point", "run_sweep", "start_client",
+           "strict_train_parser", "summarise"]
 
 # The sweep chooses these for every point; neither the grid nor the fixed options may.
 _SWEEP_OWNS = ("output", "seed", "resume", "overwrite", "progress")
@@ -118,7 +119,7 @@ def _folder_name(settings) -> str:
     return re.sub(r"[^A-Za-z0-9.=+-]+", "_", text)
 
 
-def _strict_parser():
+def strict_train_parser():
     """Return the train command's parser, raising `SweepError` instead of exiting."""
     from .train import build_parser as train_parser
 
@@ -131,7 +132,7 @@ def _strict_parser():
     return parser
 
 
-def _grid_arguments(parser, name, value):
+def grid_arguments(parser, name, value):
     """Return the command-line words that set option `name` to `value`."""
     flag = "--" + name.replace("_", "-")
     action = next((a for a in parser._actions if flag in a.option_strings), None)
@@ -170,7 +171,7 @@ def plan_sweep(dataset, output, *, seeds=(0,), grid=None, options=()) -> list:
     seeds = [int(seed) for seed in seeds]
     if not seeds or any(seed < 0 for seed in seeds) or len(set(seeds)) != len(seeds):
         raise SweepError(f"seeds must be distinct whole numbers of at least 0, got {seeds}")
-    parser = _strict_parser()
+    parser = strict_train_parser()
     owned = [f"--{prefix}{name}" for name in _SWEEP_OWNS for prefix in ("", "no-")]
     for word in options:
         flag = word.split("=")[0]
@@ -196,7 +197,7 @@ def plan_sweep(dataset, output, *, seeds=(0,), grid=None, options=()) -> list:
             run_dir = output / "runs" / _folder_name(settings) / f"seed{seed}"
             argv = [dataset, *options]
             for name, value in settings:
-                argv += _grid_arguments(parser, name, value)
+                argv += grid_arguments(parser, name, value)
             argv += ["--seed", str(seed), "--output", str(run_dir), "--no-progress"]
             parser.parse_args(argv)  # a typo fails here, before any point runs
             points.append(SweepPoint(settings, seed, run_dir, tuple(argv)))
@@ -236,12 +237,13 @@ def run_point(argv, run_dir) -> dict:
     return read_record(run_dir)
 
 
-def _describe(error) -> str:
+def describe_error(error) -> str:
+    """Return an error as one line: its type and the first line of its message."""
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
-def _start_client(workers, scheduler):
+def start_client(workers, scheduler):
     """Return (client, cluster or None): a LocalCluster unless `scheduler` is given."""
     try:
         from dask.distributed import Client, LocalCluster
@@ -296,7 +298,7 @@ def run_sweep(dataset, output, *, seeds=(0,), grid=None, options=(), workers=Non
     ran = 0
     own_client = cluster = None
     if pending and client is None:  # before anything is written: Dask may be missing
-        own_client, cluster = _start_client(workers, scheduler)
+        own_client, cluster = start_client(workers, scheduler)
     try:
         output.mkdir(parents=True, exist_ok=True)
         write_json_atomic(output / "sweep.json", {
@@ -320,7 +322,7 @@ def run_sweep(dataset, output, *, seeds=(0,), grid=None, options=(), workers=Non
                         status[point] = "finished"
                     except Exception as error:  # noqa: BLE001 - reported; the others go on
                         status[point] = "failed"
-                        errors[point] = _describe(error)
+                        errors[point] = describe_error(error)
                         bar.write(f"failed: {point.label} seed {point.seed}: {errors[point]}",
                                   file=sys.stderr)
                     ran += 1
