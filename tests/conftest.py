@@ -148,3 +148,14 @@ def dask_client(build_root, monkeypatch):
                                   memory_limit=0, dashboard_address=None) as local:
         with distributed.Client(local) as client:
             yield client
+
+
+def start_schedule(handle, n_images):
+    """Set a directly built network's schedule as the simulators start a block.
+
+    "The slot before the first one was accepted", so the first slot shows image 0.
+    """
+    schedule = handle["schedule"]
+    schedule.n_images = n_images
+    schedule.image_index = -1
+    schedule.slot_spikes = 2**30

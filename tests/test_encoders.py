@@ -15,7 +15,7 @@ from stdp_learn.encoding import ENCODERS, encoder_from_dict
 from stdp_learn.network import build_network, initial_weights, input_delays
 from stdp_learn.rules import PairSTDP
 
-from conftest import numpy_runtime
+from conftest import numpy_runtime, start_schedule
 
 N_INPUT, N_NEURONS = 16, 4
 DT = 0.1 * ms
@@ -49,10 +49,7 @@ def input_spikes(encoder, images, network_params=None):
                            delays=input_delays(N_INPUT, N_NEURONS, network_params, rng),
                            encoder=encoder)
     handle.block_images.values[:] = images
-    schedule = handle["schedule"]
-    schedule.n_images = n_slots
-    schedule.image_index = -1  # as the simulators start: "the slot before the first one
-    schedule.slot_spikes = 2**30  # was accepted", so the first slot shows image 0
+    start_schedule(handle, n_slots)
     monitor = SpikeMonitor(handle["input"], name="input_spikes")
     handle.network.add(monitor)
     handle.network.run(n_slots * SLOT, namespace={})

@@ -20,7 +20,7 @@ from stdp_learn.rules import PairSTDP
 from stdp_learn.simulation import StandaloneSimulator, compiler_available
 from stdp_learn.train import main
 
-from conftest import needs_compiler, numpy_runtime, use_runtime_device
+from conftest import needs_compiler, numpy_runtime, start_schedule, use_runtime_device
 
 SIDE, PATCH, STRIDE, PER_PATCH = 8, 4, 2, 2
 N_INPUT, N_NEURONS = SIDE * SIDE, 9 * PER_PATCH
@@ -136,10 +136,7 @@ def test_normalisation_scales_each_neuron_over_its_own_patch():
         images = np.zeros((3, N_INPUT))
         images[:, ::3] = 255
         handle.block_images.values[:] = images
-        schedule = handle["schedule"]
-        schedule.n_images = 3
-        schedule.image_index = -1
-        schedule.slot_spikes = 2**30
+        start_schedule(handle, 3)
         handle["exc"].plastic = True
         slot = PARAMS.presentation.slot_duration
         before = StateMonitor(handle["input_exc"], "w", record=True, dt=slot, when="start",

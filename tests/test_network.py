@@ -23,7 +23,7 @@ from stdp_learn.network import build_network, initial_weights, input_delays
 from stdp_learn.plasticity import PairSTDP
 from stdp_learn.simulation import BlockResult, NetworkState, RuntimeSimulator, StandaloneSimulator
 
-from conftest import needs_compiler, numpy_runtime, use_runtime_device
+from conftest import needs_compiler, numpy_runtime, start_schedule, use_runtime_device
 
 N_INPUT, N_NEURONS = 16, 4
 WEIGHT_SUM = 3.0
@@ -75,10 +75,7 @@ def run_three_slots(plastic):
     handle = build_network(N_INPUT, N_NEURONS, PARAMS, FAST_RULE, 3,
                            weights=weights, delays=delays)
     handle.block_images.values[:] = black_and_white_images(3)
-    schedule = handle["schedule"]
-    schedule.n_images = 3
-    schedule.image_index = -1  # as the simulators start: "the slot before the first one
-    schedule.slot_spikes = 2**30  # was accepted", so the first slot shows image 0
+    start_schedule(handle, 3)
     handle["exc"].plastic = plastic
     slot = PARAMS.presentation.slot_duration
     # Every slot start runs the schedule, the input rates and the normalisation at orders
@@ -126,10 +123,7 @@ def inhibition_after_one_step(spiking):
     weights, delays = weights_and_delays()
     handle = build_network(N_INPUT, N_NEURONS, PARAMS, FAST_RULE, 1, weights=weights * 0,
                            delays=delays)
-    schedule = handle["schedule"]
-    schedule.n_images = 1
-    schedule.image_index = -1
-    schedule.slot_spikes = 2**30
+    start_schedule(handle, 1)
     inh = handle["inh"]
     inh.v = PARAMS.inhibitory.v_rest
     inh.v[np.array(spiking, dtype=int)] = 0 * mV  # above threshold: these fire in the first step
