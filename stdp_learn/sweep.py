@@ -221,8 +221,7 @@ def run_point(argv, run_dir) -> dict:
     and with it the package and Brian2, on its main thread as it unpickles this function
     by name.
     """
-    from .train import build_parser as train_parser
-    from .train import run
+    from .train import parse_arguments, run
 
     run_dir = Path(run_dir)
     if (run_dir / RECORD_FILE).is_file():
@@ -232,7 +231,7 @@ def run_point(argv, run_dir) -> dict:
         argv = ["--resume", str(run_dir), "--no-progress"]
     elif (run_dir / "args.json").is_file():
         argv.append("--overwrite")  # a start that left no checkpoint: nothing to keep
-    args = train_parser().parse_args(argv)
+    args = parse_arguments(argv)
     run(args, stop_request=None, argv=argv)
     return read_record(run_dir)
 

@@ -90,8 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--animation", action=argparse.BooleanOptionalAction, default=False,
                         help="also write learning.gif, the receptive fields over training")
     from .encoding import ENCODERS
+    from .presets import PRESETS
     from .rules import RULES
 
+    parser.add_argument("--preset", choices=sorted(PRESETS), default=None,
+                        help="start from a named recipe (rule, encoding, topology, epochs; see "
+                             "stdp_learn.presets); options given beside it win")
     parser.add_argument("--rule", choices=sorted(RULES), default="pair",
                         help="learning rule of the input synapses (default: the paper's pair STDP)")
     parser.add_argument("--rule-option", action="append", default=[], metavar="NAME=VALUE",
@@ -210,7 +214,26 @@ _SAVED_ARGS = ("dataset", "neurons", "epochs", "train_size", "test_size", "evalu
                "validation_size", "labelling",
                "labelling_window", "evaluation_interval", "snapshot_interval", "animation",
                "readout", "readout_per_class", "readout_pass", "seed", "data_dir", "device", "block_size",
-               "rule", "rule_option", "encoding", "encoding_option", "topology", "topology_option")
+               "preset", "rule", "rule_option", "encoding", "encoding_option", "topology", "topology_option")
+
+
+def parse_arguments(argv=None, parser=None) -> argparse.Namespace:
+    """Parse the command line `argv` with `parser` (default `build_parser()`).
+
+    A ``--preset`` gives the defaults of the options its recipe sets; an option given on
+    the command line wins over it (``--rule-option`` adds to the preset's options).
+    """
+    args = (parser or build_parser()).parse_args(argv)
+    if args.preset is not None:
+        from .presets import PRESETS
+
+        given = _explicit_options(argv)
+        for name, value in PRESETS[args.preset].command_line_defaults().items():
+            if name not in given:
+                setattr(args, name, value)
+            elif name.endswith("_option"):
+                setattr(args, name, value + given[name])
+    return args
 
 
 # Options that may differ on --resume: they change how a run is shown, not what it computes.
@@ -622,8 +645,7 @@ def main(argv=None) -> int:
     from .data import DataError
     from .model import ModelFileError, TrainingDiverged, TrainingInterrupted
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_arguments(argv)
     try:
         with _StopRequest() as stop_request:
             metrics = run(args, stop_request, argv)
