@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--readout-passes", type=int, default=1,
                         help="passes over the training images with the features frozen (with "
                              "--readout-pass); both readouts are scored after every pass")
+    parser.add_argument("--readout-window", type=int, default=None,
+                        help="frozen passes over the last N training images only (the command "
+                             "line's labelling window; default all)")
     parser.add_argument("--rate-decay", type=float, default=1.0,
                         help="each frozen pass learns at this factor times the pass before's rate")
     parser.add_argument("--data-dir", default=None, help="folder of the MNIST files")
@@ -124,7 +127,7 @@ def main(argv=None) -> int:
             model.readout = replace(model.readout, rule=replace(
                 rule, learning_rate=rule.learning_rate * (args.rate_decay if frozen_pass > 1 else 1)))
             lap = time.perf_counter()
-            model.fit_readout(X_train, y_train)
+            model.fit_readout(X_train, y_train, last=args.readout_window)
             train_seconds += time.perf_counter() - lap
         lap = time.perf_counter()
         responses = model.responses(X_eval)

@@ -121,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--readout-pass", action=argparse.BooleanOptionalAction, default=True,
                         help="after training, train the R-STDP readout once more on the frozen "
                              "features over the labelling window (default on)")
+    parser.add_argument("--readout-passes", type=_positive_int, default=1,
+                        help="passes of that frozen training over the labelling window (default 1)")
     parser.add_argument("--evaluate-on", choices=("test", "validation"), default="test",
                         help="score on the test set (training on every training image), or on a "
                              "validation split held out of the training images (training on the "
@@ -213,7 +215,7 @@ def _prepare_output(args):
 _SAVED_ARGS = ("dataset", "neurons", "epochs", "train_size", "test_size", "evaluate_on",
                "validation_size", "labelling",
                "labelling_window", "evaluation_interval", "snapshot_interval", "animation",
-               "readout", "readout_per_class", "readout_pass", "seed", "data_dir", "device", "block_size",
+               "readout", "readout_per_class", "readout_pass", "readout_passes", "seed", "data_dir", "device", "block_size",
                "preset", "rule", "rule_option", "encoding", "encoding_option", "topology", "topology_option")
 
 
@@ -495,7 +497,8 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
     if model.readout is not None and args.readout_pass:
         # the readout learns once more on the frozen features, over the images that
         # labelled the neurons
-        model.fit_readout(X_train, y_train, last=args.labelling_window, stop_requested=stop_request)
+        model.fit_readout(X_train, y_train, epochs=args.readout_passes, last=args.labelling_window,
+                          stop_requested=stop_request)
     train_seconds = time.perf_counter() - started
     phase_seconds["train_seconds"] = train_seconds
 
