@@ -4,7 +4,11 @@ Checked against Brian2 2.9.0 (Python 3.11), 2.10.1 (Python 3.12) and 2.11.0 (Pyt
 A Brian2 upgrade has these places to look at:
 
 * `end_block`: C++ that sets ``Network::_globally_stopped`` (the stop flag both devices
-  read between time steps), so a block ends once its images are done.
+  read between time steps), so a block ends once its images are done.  On brian2cuda's
+  device the GPU marks it in device memory and `end_block_code_object`'s template
+  (``cuda/stateupdate.cu``) sets the flag on the host.
+* `simulation_clock_name`: on brian2cuda's device the time-step clock is called
+  ``defaultclock``, the name brian2cuda's synapses template expects.
 * `StableClock`: a clock whose hash does not change between processes, because the
   compiled device writes clocks into main.cpp in set order.
 * `sorted_clocks`: the device's clock list, sorted for the same reason.
@@ -30,8 +34,12 @@ import numpy as np
 from brian2 import Clock, StateMonitor, check_units, declare_types, get_device, implementation
 from brian2 import stop as brian2_stop
 
-__all__ = ["SPIKE_QUEUES", "StableClock", "StandaloneOwner", "brian2_preferences", "end_block",
-           "run_standalone", "sorted_clocks", "spike_queue", "standalone_owner"]
+__all__ = ["SPIKE_QUEUES", "STANDALONE_DEVICES", "StableClock", "StandaloneOwner",
+           "brian2_preferences", "end_block", "end_block_code_object", "run_standalone",
+           "simulation_clock_name", "sorted_clocks", "spike_queue", "standalone_owner"]
+
+#: The compiled devices: Brian2's C++ and brian2cuda's CUDA (an optional package).
+STANDALONE_DEVICES = ("cpp_standalone", "cuda_standalone")
 
 
 # Every image of the block was shown and accepted: the simulation stops after this time
@@ -47,7 +55,27 @@ int end_block(const int done)
 """
 
 
+# On the GPU the operation that calls end_block runs as a kernel, which cannot reach the
+# host's stop flag: it marks the block over in device memory, and the code object's host
+# side (cuda/stateupdate.cu, the template of `end_block_code_object`) copies the mark to
+# ``Network::_globally_stopped`` once the kernel is done.  That template must therefore
+# run every operation that calls end_block on the CUDA device.
+_END_BLOCK_CUDA = """
+static __device__ int _end_block_done = 0;
+
+__host__ __device__ static inline int end_block(const int done)
+{
+#if defined(__CUDA_ARCH__)
+    if (done)
+        _end_block_done = 1;
+#endif
+    return done;
+}
+"""
+
+
 @implementation("cpp", _END_BLOCK_CPP, headers=['"network.h"'])
+@implementation("cuda", _END_BLOCK_CUDA)
 @declare_types(done="integer", result="integer")
 @check_units(done=1, result=1)
 def end_block(done):
@@ -55,6 +83,41 @@ def end_block(done):
     if np.any(done):
         brian2_stop()
     return done
+
+
+def end_block_code_object():
+    """Return the code object class for operations that call `end_block` on the current
+    device: None (the device's own) but on ``cuda_standalone``, where it is a class whose
+    host code after the kernel stops the network (see ``_END_BLOCK_CUDA``)."""
+    if get_device() is not brian2.devices.all_devices.get("cuda_standalone"):
+        return None
+    global _EndBlockCodeObject
+    if _EndBlockCodeObject is None:
+        from brian2cuda.codeobject import CUDAStandaloneCodeObject
+
+        class EndBlockCodeObject(CUDAStandaloneCodeObject):
+            # our stateupdate.cu first, brian2cuda's templates for everything else
+            templater = CUDAStandaloneCodeObject.templater.derive("stdp_learn",
+                                                                  templates_dir="cuda")
+
+        _EndBlockCodeObject = EndBlockCodeObject
+    return _EndBlockCodeObject
+
+
+_EndBlockCodeObject = None
+
+
+def simulation_clock_name() -> str:
+    """Return the name of the network's time-step clock on the current device.
+
+    "simulation_clock", but "defaultclock" on ``cuda_standalone``: brian2cuda's
+    synapses template (``synapses.cu``, the pathways whose synapses share one delay)
+    reads the clock called ``defaultclock`` whatever clock the pathway runs on, and
+    does not compile where no clock has that name.
+    """
+    if get_device() is brian2.devices.all_devices.get("cuda_standalone"):
+        return "defaultclock"
+    return "simulation_clock"
 
 
 class StableClock(Clock):
@@ -155,9 +218,10 @@ def run_standalone(device, work_dir, results_directory, run_args, network):
 
 
 class StandaloneOwner:
-    """Which simulator's network the single global compiled device holds.
+    """Which simulator's network the compiled devices hold.
 
-    Brian2 has one ``cpp_standalone`` device per process: building a second network
+    Brian2 has one ``cpp_standalone`` device per process (and brian2cuda one
+    ``cuda_standalone``), and one of them is active at a time: building a second network
     discards the first, which must rebuild before it runs again.
     """
 
@@ -166,7 +230,8 @@ class StandaloneOwner:
 
     def holds(self, simulator) -> bool:
         """Return whether the device holds `simulator`'s build and is the active device."""
-        return self.holder is simulator and get_device() is brian2.devices.all_devices["cpp_standalone"]
+        return (self.holder is simulator
+                and get_device() is brian2.devices.all_devices.get(simulator.device_name))
 
     def claim(self, simulator):
         """Record that `simulator` builds into the device; the previous holder rebuilds later."""

@@ -37,8 +37,19 @@ static inline double memo_exp(const double x)
 }
 """
 
+# On a GPU every thread integrates one neuron once per time step, so no thread ever sees
+# its previous argument again; and device code has no thread_local.  The function is
+# exp itself there.
+_MEMO_EXP_CUDA = """
+__host__ __device__ static inline double memo_exp(const double x)
+{
+    return exp(x);
+}
+"""
+
 
 @implementation("cpp", _MEMO_EXP_CPP)
+@implementation("cuda", _MEMO_EXP_CUDA)
 @check_units(x=1, result=1)
 def memo_exp(x):
     """Return ``exp(x)``; the compiled version reuses the last value for a repeated `x`."""

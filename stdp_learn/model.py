@@ -61,8 +61,9 @@ class DiehlCook2015:
         responses to the images of the interval are classified with the labels assigned
         from the interval before, which gives `training_curve_` at no simulation cost.
         Intervals longer than `labelling_window` are cut to it.
-    device : {"auto", "cpp_standalone", "runtime"}
-        Brian2 device.  "auto" compiles to C++ when a compiler is available.
+    device : {"auto", "cpp_standalone", "runtime", "cuda_standalone"}
+        Brian2 device.  "auto" compiles to C++ when a compiler is available;
+        "cuda_standalone" (brian2cuda) needs an NVIDIA GPU.
     block_size : int
         Presentation slots per simulation call.  Larger blocks run faster; results
         depend on it only through where the random number streams are reseeded.
@@ -395,7 +396,8 @@ class DiehlCook2015:
     # -- learned state ------------------------------------------------------------------
     @property
     def device_name_(self):
-        """Return the Brian2 device this model runs on ("cpp_standalone" or "runtime")."""
+        """Return the Brian2 device this model runs on ("cpp_standalone", "cuda_standalone" or
+        "runtime")."""
         self._check_fitted()
         return self._simulator(self.n_input_).device_name
 

@@ -50,7 +50,7 @@ from brian2 import (
     second,
 )
 
-from .backend import StableClock, end_block
+from .backend import StableClock, end_block, end_block_code_object, simulation_clock_name
 from .config import NetworkParams
 from .connectivity import AllToAll
 from .encoding import PoissonEncoder
@@ -123,9 +123,11 @@ double repeated_add(double value, const double step, const int times)
     return value;
 }
 """
+_REPEATED_ADD_CUDA = "__host__ __device__ static inline " + _REPEATED_ADD_CPP.lstrip()
 
 
 @implementation("cpp", _REPEATED_ADD_CPP)
+@implementation("cuda", _REPEATED_ADD_CUDA)
 @declare_types(value="float", step="float", times="integer", result="float")
 @check_units(value=1, step=1, times=1, result=1)
 def repeated_add(value, step, times):
@@ -222,7 +224,7 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     block_labels = TimedArray(np.full(n_slots + 1, -1.0), dt=1 * second, name="block_labels")
     # Every group and synapse runs on this clock: the network's dt never depends on
     # Brian2's global default clock.
-    clock = StableClock(dt=pres.dt, name="simulation_clock")
+    clock = StableClock(dt=pres.dt, name=simulation_clock_name())
     slot_clock = StableClock(dt=slot, name="slot_clock")  # the once-per-slot operations
 
     schedule = NeuronGroup(
@@ -230,7 +232,9 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
         namespace={"min_spikes": pres.min_spikes, "max_retries": max_retries,
                    "block_labels": block_labels, "end_block": end_block},
     )
-    schedule.run_regularly(_SCHEDULE_STEP, clock=slot_clock, when="start", order=0, name="schedule_step")
+    # it calls end_block, which on the GPU needs a code object of its own
+    schedule.run_regularly(_SCHEDULE_STEP, clock=slot_clock, when="start", order=0,
+                           name="schedule_step", codeobj_class=end_block_code_object())
 
     encoder = encoder if encoder is not None else PoissonEncoder()
     inputs = NeuronGroup(

@@ -18,8 +18,9 @@ shared learning flag ``(group, variable)`` that every block sets.
 
 Two back ends share this: `RuntimeSimulator` runs the network in Brian2's runtime mode
 (Python drives every time step), and `StandaloneSimulator` compiles it once to C++ with
-the ``cpp_standalone`` device and reruns the binary for every block with new images,
-weights and state through ``device.run(run_args=...)``, without recompiling.
+the ``cpp_standalone`` device (or to CUDA with brian2cuda's ``cuda_standalone``) and
+reruns the binary for every block with new images, weights and state through
+``device.run(run_args=...)``, without recompiling.
 """
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ from brian2 import Quantity, get_device, set_device
 
 from .backend import (
     SPIKE_QUEUES,
+    STANDALONE_DEVICES,
     brian2_preferences,
     run_standalone,
     sorted_clocks,
@@ -602,22 +604,35 @@ def _make_work_folder(build_dir) -> Path:
 
 
 class StandaloneSimulator(_Simulator):
-    """Run blocks as a compiled C++ program (Brian2's cpp_standalone device).
+    """Run blocks as a compiled program: C++ (Brian2's cpp_standalone device) or CUDA
+    (brian2cuda's cuda_standalone device), chosen by `device`.
 
     The program is generated and compiled once per network structure into a cache folder
     keyed by everything that changes the generated code, under a lock, so that processes
     building the same network wait for each other; every block reruns the program with
     new values through ``device.run(run_args=...)``, from a work folder of this process's
-    own (see `_make_work_folder`).
+    own (see `_make_work_folder`).  The two devices share all of this; what differs (the
+    spike queue, the seeding code, the compiler preferences) is chosen by `device`.
     """
 
     device_name = "cpp_standalone"
 
     def __init__(self, n_input, n_neurons, params, rule, n_slots, extensions=(), build_root=None,
-                 spike_queue="sorted", encoder=None, connectivity=None, profile=False):
+                 spike_queue=None, encoder=None, connectivity=None, profile=False,
+                 device="cpp_standalone"):
         super().__init__(n_input, n_neurons, params, rule, n_slots, extensions, encoder, connectivity)
+        if device not in STANDALONE_DEVICES:
+            raise ConfigError(f"device must be one of {STANDALONE_DEVICES}, got {device!r}")
+        self.device_name = device
+        if spike_queue is None:
+            spike_queue = "sorted" if device == "cpp_standalone" else "brian2"
         if spike_queue not in SPIKE_QUEUES:
             raise ConfigError(f"spike_queue must be one of {SPIKE_QUEUES}, got {spike_queue!r}")
+        if device == "cuda_standalone" and spike_queue != "brian2":
+            # cpp/spikequeue.h replaces Brian2's C++ queue; brian2cuda's queue is GPU code
+            # of its own (which already groups a spike's synapses by delay, in bundles)
+            raise ConfigError("device 'cuda_standalone' uses brian2cuda's spike queue: "
+                              "spike_queue must be 'brian2'")
         self.spike_queue = spike_queue
         # Brian2 times every code object of a profiled build (benchmarks/profile.py)
         self.profile = bool(profile)
@@ -642,6 +657,11 @@ class StandaloneSimulator(_Simulator):
         }
         if self.profile:
             description["profile"] = True
+        if self.device_name != "cpp_standalone":  # the C++ builds keep their folders
+            import brian2cuda
+
+            description["device"] = self.device_name
+            description["brian2cuda"] = brian2cuda.__version__
         text = json.dumps(description, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -649,7 +669,22 @@ class StandaloneSimulator(_Simulator):
         if standalone_owner.holds(self):
             return
         start = time.perf_counter()
-        standalone = brian2.devices.all_devices["cpp_standalone"]
+        self._build(delays, compile=True)
+        self.compile_seconds = time.perf_counter() - start
+
+    def generate(self, delays):
+        """Write the program's source files for a network with these input delays into
+        the build folder, without compiling them.
+
+        Code generation needs no compiler, and for ``cuda_standalone`` no GPU (given
+        brian2cuda's preferences for one: ``devices.cuda_standalone.cuda_backend``);
+        the next block compiles the program again.
+        """
+        self._build(np.asarray(delays, dtype=float), compile=False)
+        standalone_owner.release()
+
+    def _build(self, delays, compile):
+        standalone = brian2.devices.all_devices[self.device_name]
         standalone_owner.claim(self)
         self.handle = None
         standalone.reinit()
@@ -657,25 +692,28 @@ class StandaloneSimulator(_Simulator):
         # be renamed (input_1, ...), changing every file of the cached build: free them.
         gc.collect()
         self.build_dir.mkdir(parents=True, exist_ok=True)
-        set_device("cpp_standalone", directory=str(self.build_dir), build_on_run=False)
-        link_args = list(brian2.prefs.codegen.cpp.extra_link_args)
-        preferences = brian2_preferences(
+        set_device(self.device_name, directory=str(self.build_dir), build_on_run=False)
+        preferences = dict(
             # Ctrl-C must kill the program, not end the block early with partial results
             core__stop_on_keyboard_interrupt=False,
-            # One thread: with OpenMP the barrier at every 0.5 ms step costs more than it saves.
+            # One thread: with OpenMP the barrier at every 0.5 ms step costs more than it
+            # saves (brian2cuda refuses any other value).
             devices__cpp_standalone__openmp_threads=0,
-            # Linked with -ffast-math, the program flushes subnormal numbers to zero.  The
-            # conductances of a silent neuron decay into that range, where every operation
-            # on them takes a slow path in the processor: 10 % of the running time at N = 400.
-            codegen__cpp__extra_link_args=link_args + ["-ffast-math"] * ("-ffast-math" not in link_args),
             # Brian2 runs `make -j` without a limit; bound the compile jobs by the cores.
             devices__cpp_standalone__extra_make_args_unix=["-j", str(os.cpu_count() or 1)],
         )
-        with preferences:
-            self._generate_and_compile(delays)
-        self.compile_seconds = time.perf_counter() - start
+        link_args = list(brian2.prefs.codegen.cpp.extra_link_args)
+        if self.device_name == "cpp_standalone" and "-ffast-math" not in link_args:
+            # Linked with -ffast-math, the program flushes subnormal numbers to zero.  The
+            # conductances of a silent neuron decay into that range, where every operation
+            # on them takes a slow path in the processor: 10 % of the running time at N = 400.
+            # Not for CUDA: there nvcc links, and it refuses the flag ("nvcc fatal: Unknown
+            # option '-ffast-math'"); the neurons are integrated on the GPU anyway.
+            preferences["codegen__cpp__extra_link_args"] = link_args + ["-ffast-math"]
+        with brian2_preferences(**preferences):
+            self._generate(delays, compile)
 
-    def _generate_and_compile(self, delays):
+    def _generate(self, delays, compile):
         device = get_device()
         self.handle = build_network(
             self.n_input, self.n_neurons, self.params, self.rule, self.n_slots,
@@ -695,16 +733,19 @@ class StandaloneSimulator(_Simulator):
         )
         # Seed the random numbers from a variable, so every block draws its own stream.
         seed_array = device.get_array_name(self.handle["schedule"].variables["random_seed"])
-        device.insert_code("main", f"brian::_random_generators[0].seed((unsigned long) brian::{seed_array}[0]);")
+        seed_code = _SEED_CODE[self.device_name].format(seed=f"brian::{seed_array}[0]")
+        device.insert_code("main", seed_code)
         self.handle.network.run(self.n_slots * self.params.presentation.slot_duration, namespace={},
                                 profile=self.profile)
         sorted_clocks(device)  # a cached build's main.cpp stays as it is
         with _exclusive(self.build_dir.parent / f"{self.build_dir.name}.lock"):
             _remove_stale_work_folders(self.build_dir)
             with spike_queue(device, self.spike_queue):
-                device.build(directory=str(self.build_dir), compile=True, run=False, with_output=False)
+                device.build(directory=str(self.build_dir), compile=compile, run=False,
+                             with_output=False)
             self._drop_work_folder()
-            self.work_dir = _make_work_folder(self.build_dir)
+            if compile:
+                self.work_dir = _make_work_folder(self.build_dir)
 
     def _run(self, state, padded, padded_labels, n_images, learning, seed):
         shape = state.arrays["input_exc.shape"].astype(int)
@@ -766,6 +807,14 @@ class StandaloneSimulator(_Simulator):
             self.work_dir = None
 
 
+#: C++ that seeds the program's random numbers from ``{seed}`` before the block runs.
+_SEED_CODE = {
+    "cpp_standalone": "brian::_random_generators[0].seed((unsigned long) {seed});",
+    # brian2cuda draws from cuRAND; the line its own seed() writes into main
+    "cuda_standalone": "brian::random_number_buffer.set_seed((unsigned long long) {seed});",
+}
+
+
 def _nvidia_gpus() -> list:
     """Return the NVIDIA GPUs that ``nvidia-smi -L`` lists (none without the driver)."""
     if shutil.which("nvidia-smi") is None:
@@ -779,8 +828,8 @@ def _nvidia_gpus() -> list:
     return [line for line in listing.stdout.splitlines() if line.startswith("GPU ")]
 
 
-def _refuse_cuda():
-    """Say in one line what the CUDA device lacks here (it is not driven yet either way)."""
+def _check_cuda():
+    """Raise `ConfigError` in one line where the CUDA device cannot run here."""
     try:
         import brian2cuda  # noqa: F401
     except ImportError:
@@ -794,11 +843,17 @@ def _refuse_cuda():
             "device 'cuda_standalone': brian2cuda is installed but no NVIDIA GPU was found "
             "(nvidia-smi lists none); use 'cpp_standalone' or 'runtime'"
         )
-    raise ConfigError(
-        "device 'cuda_standalone': brian2cuda and a GPU are here, but this version of "
-        "stdp_learn drives only the C++ standalone device (its spike queue, seeding and delay "
-        "copy are C++ hooks brian2cuda does not run); use 'cpp_standalone'"
-    )
+    from brian2cuda.utils.gputools import get_nvcc_path
+
+    try:
+        nvcc = get_nvcc_path()
+    except RuntimeError:
+        nvcc = None
+    if nvcc is None or not os.path.exists(nvcc):
+        raise ConfigError(
+            "device 'cuda_standalone': brian2cuda and a GPU are here but not nvcc, the CUDA "
+            "compiler (set CUDA_PATH to the CUDA toolkit); use 'cpp_standalone' or 'runtime'"
+        )
 
 
 def check_device(device) -> str:
@@ -806,21 +861,24 @@ def check_device(device) -> str:
     if device == "auto":
         return "cpp_standalone" if compiler_available() else "runtime"
     if device == "cuda_standalone":
-        _refuse_cuda()
+        _check_cuda()
+        return device
     if device == "cpp_standalone" and not compiler_available():
         raise ConfigError("device 'cpp_standalone' needs a C++ compiler (g++ or clang++); use 'runtime'")
     if device not in ("runtime", "cpp_standalone"):
-        raise ConfigError(f"unknown device {device!r}; choose 'auto', 'runtime' or 'cpp_standalone'")
+        raise ConfigError(f"unknown device {device!r}; choose 'auto', 'runtime', 'cpp_standalone' "
+                          "or 'cuda_standalone'")
     return device
 
 
 def make_simulator(device, n_input, n_neurons, params, rule, n_slots, build_root=None,
                    extensions=(), encoder=None, connectivity=None):
-    """Return the simulator for ``device``: "runtime", "cpp_standalone" or "auto"."""
+    """Return the simulator for ``device``: "runtime", "cpp_standalone", "cuda_standalone"
+    or "auto"."""
     device = check_device(device)
     check_memory(n_input, n_neurons, extensions)
     if device == "runtime":
         return RuntimeSimulator(n_input, n_neurons, params, rule, n_slots, extensions,
                                 encoder=encoder, connectivity=connectivity)
     return StandaloneSimulator(n_input, n_neurons, params, rule, n_slots, extensions, build_root,
-                               encoder=encoder, connectivity=connectivity)
+                               encoder=encoder, connectivity=connectivity, device=device)

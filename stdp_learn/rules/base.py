@@ -79,8 +79,19 @@ double spike_trace(const double elapsed)
 }
 """
 
+# Device code cannot initialise a static from a function call: exp(-40.0) is written inline.
+_SPIKE_TRACE_CUDA = """
+__host__ __device__ static inline double spike_trace(const double elapsed)
+{
+    if (elapsed >= 40.0)
+        return exp(-40.0);
+    return exp(elapsed > 0.0 ? -elapsed : 0.0);
+}
+"""
+
 
 @implementation("cpp", _SPIKE_TRACE_CPP)
+@implementation("cuda", _SPIKE_TRACE_CUDA)
 @check_units(elapsed=1, result=1)
 def spike_trace(elapsed):
     """Return the nearest-spike trace exp(-clip(elapsed, 0, 40)), elapsed in time constants."""
