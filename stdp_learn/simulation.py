@@ -684,12 +684,14 @@ class StandaloneSimulator(_Simulator):
         standalone_owner.release()
 
     def _build(self, delays, compile):
-        standalone = brian2.devices.all_devices[self.device_name]
         standalone_owner.claim(self)
         self.handle = None
-        standalone.reinit()
         # Objects of an earlier build still alive keep their names, and the new ones would
-        # be renamed (input_1, ...), changing every file of the cached build: free them.
+        # be renamed (input_1, ...), changing every file of the cached build: free them,
+        # the code objects the other standalone device still holds included.
+        for name in STANDALONE_DEVICES:
+            if name in brian2.devices.all_devices:
+                brian2.devices.all_devices[name].reinit()
         gc.collect()
         self.build_dir.mkdir(parents=True, exist_ok=True)
         set_device(self.device_name, directory=str(self.build_dir), build_on_run=False)
