@@ -82,6 +82,19 @@ class Registry(dict):
         self[cls.name] = cls
         return cls
 
+    def build(self, name, options=None):
+        """Return the implementation registered as `name`, its defaults changed by `options`
+        (parameter names and values as in its ``to_dict()``); `ConfigError` on a name or
+        parameter it does not have."""
+        if name not in self:
+            raise ConfigError(f"unknown {self.seam} {name!r}; known: {sorted(self)}")
+        values = self[name]().to_dict()
+        for key in options or {}:
+            if key not in values or key == self.key:
+                known = ", ".join(k for k in values if k != self.key) or "none"
+                raise ConfigError(f"{name} has no parameter {key!r}; it takes {known}")
+        return self.from_dict({**values, **(options or {})})
+
     def from_dict(self, values: dict):
         """Return the registered implementation that `values` (a ``to_dict()``) describes."""
         stored = values.get(self.key)

@@ -59,7 +59,7 @@ class Preset:
         from .encoding import ENCODERS
         from .rules import RULES
 
-        return {argument: _block(registry, name, options)
+        return {argument: registry.build(name, options)
                 for argument, registry, name, options in (
                     ("rule", RULES, self.rule, self.rule_options),
                     ("encoder", ENCODERS, self.encoding, self.encoding_options),
@@ -83,16 +83,6 @@ class Preset:
                 "encoding": self.encoding, "encoding_option": as_options(self.encoding_options),
                 "topology": self.topology, "topology_option": as_options(self.topology_options),
                 "epochs": self.epochs}
-
-
-def _block(registry, name, options):
-    if name not in registry:
-        raise ConfigError(f"unknown {registry.seam} {name!r}; known: {sorted(registry)}")
-    values = registry[name]().to_dict()
-    unknown = sorted(set(options) - set(values) - {registry.key})
-    if unknown:
-        raise ConfigError(f"{name} has no parameter {unknown[0]!r}")
-    return registry.from_dict({**values, **options})
 
 
 #: Every preset by name.

@@ -440,17 +440,16 @@ def split_images(data, args) -> dict:
 
 def _block_from_options(registry, name, options, flag):
     """Return the registered building block `name` with `options` ("NAME=VALUE") applied."""
-    values = registry[name]().to_dict()
+    values = {}
     for option in options:
         key, sep, text = option.partition("=")
-        if not sep or key not in values or key == registry.key:
-            known = ", ".join(k for k in values if k != registry.key) or "none"
-            raise UsageError(f"{flag} {option!r}: {name} takes {known}")
+        if not sep:
+            raise UsageError(f"{flag} {option!r}: write NAME=VALUE")
         values[key] = _option_value(text)
     try:
-        return registry.from_dict(values)
+        return registry.build(name, values)
     except (TypeError, ValueError) as error:
-        raise UsageError(f"{flag}: {error}") from None
+        raise UsageError(f"{flag} {', '.join(options)}: {error}") from None
 
 
 def _option_value(text):
