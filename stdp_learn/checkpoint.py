@@ -92,6 +92,7 @@ def model_meta(model) -> dict:
         "evaluation_interval": model.evaluation_interval,
         "block_size": model.block_size,
         "random_state": model.random_state,
+        "shuffle": bool(model.shuffle),
         "schedule": model.state_.schedule,
         "images_done": int(getattr(model, "images_done_", 0)),
         "blocks_done": int(getattr(model, "blocks_done_", 0)),
@@ -151,6 +152,7 @@ def load_model(cls, path, *, device="auto", build_dir=None, progress=False):
         readout=None if readout is None else RewardReadout.from_dict(readout),
         encoder=encoder_from_dict(meta.get("encoder")),
         connectivity=connectivity_from_dict(meta.get("connectivity")),
+        shuffle=meta.get("shuffle", False),
     )
     if meta.get("compact"):
         return _load_compact(model, path, meta, arrays)

@@ -36,6 +36,8 @@ __all__ = ["DiehlCook2015", "Responses", "TrainingLog", "ModelFileError",
 _LABELLING = ("training", "frozen")
 # Random streams of `fit_readout` passes (training blocks use phase 0, test chunks 1, 2, ...).
 _READOUT_PHASE = 2**40
+# Random stream of the training order (`shuffle`), apart from every simulation's.
+_SHUFFLE_PHASE = 2**41
 _PREDICTORS = ("all_activity", "proportion_weighting", "rstdp")
 
 
@@ -83,6 +85,11 @@ class DiehlCook2015:
     connectivity : Connectivity, optional
         Which inputs reach which excitatory neurons (`stdp_learn.connectivity`);
         all-to-all (the paper) by default.
+    shuffle : bool
+        Show the training images in a new random order every epoch, drawn from
+        `random_state`, instead of in their file order (the paper's).  With file order
+        the last images learned are always the same block, and a rule that follows
+        recent images closely carries that block's bias into the test pass.
 
     Attributes
     ----------
@@ -118,6 +125,7 @@ class DiehlCook2015:
         readout=None,
         encoder=None,
         connectivity=None,
+        shuffle=False,
     ):
         self.n_neurons = n_neurons
         self.rule = rule
@@ -133,6 +141,7 @@ class DiehlCook2015:
         self.readout = readout
         self.encoder = encoder
         self.connectivity = connectivity
+        self.shuffle = shuffle
 
     # -- parameters ---------------------------------------------------------------------
     def get_params(self) -> dict:
@@ -140,7 +149,7 @@ class DiehlCook2015:
         names = ("n_neurons", "rule", "params", "labelling", "labelling_window",
                  "evaluation_interval", "device",
                  "block_size", "random_state", "build_dir", "progress", "readout", "encoder",
-                 "connectivity")
+                 "connectivity", "shuffle")
         return {name: getattr(self, name) for name in names}
 
     def _validated(self):
@@ -148,6 +157,8 @@ class DiehlCook2015:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ConfigError(f"{name} must be a positive whole number, got {value!r}")
+        if not isinstance(self.shuffle, (bool, np.bool_)):
+            raise ConfigError(f"shuffle must be True or False, got {self.shuffle!r}")
         if self.labelling not in _LABELLING:
             raise ConfigError(f"labelling must be one of {_LABELLING}, got {self.labelling!r}")
         if self.device not in ("auto", "runtime", "cpp_standalone", "cuda_standalone"):
@@ -182,6 +193,25 @@ class DiehlCook2015:
         entropy = self._seed_sequence().entropy
         sequence = np.random.SeedSequence([int(entropy) % 2**63, phase, block])
         return int(sequence.generate_state(1)[0] % 2**31)
+
+    def _training_images(self, positions, n_images):
+        """Return the indices of the images shown at training presentations `positions`.
+
+        Presentation p is in epoch ``p // n_images``; without `shuffle` it shows image
+        ``p % n_images``, with it that epoch's permutation of the images, which depends on
+        the seed and the epoch only (so a resumed run shows what a whole one does).
+        """
+        positions = np.asarray(positions, dtype=np.int64)
+        if not self.shuffle:
+            return positions % n_images
+        epochs = positions // n_images
+        images = np.empty_like(positions)
+        entropy = int(self._seed_sequence().entropy) % 2**63
+        for epoch in np.unique(epochs):
+            rng = np.random.default_rng(np.random.SeedSequence([entropy, _SHUFFLE_PHASE, int(epoch)]))
+            in_epoch = epochs == epoch
+            images[in_epoch] = rng.permutation(n_images)[positions[in_epoch] % n_images]
+        return images
 
     @property
     def network_params_(self) -> NetworkParams:
@@ -222,7 +252,7 @@ class DiehlCook2015:
         Parameters
         ----------
         X : array, shape (n_images, ...) of pixel values 0-255
-            Training images, shown in order, `epochs` times.
+            Training images, shown `epochs` times: in order, or shuffled (`shuffle`).
         y : array of int, shape (n_images,), optional
             Labels, used to assign classes to neurons after learning and, with a
             `readout`, to reward it while it learns (the features never see them).
@@ -576,5 +606,6 @@ class DiehlCook2015:
             "evaluation_interval": self.evaluation_interval,
             "block_size": self.block_size,
             "random_state": self.random_state,
+            "shuffle": self.shuffle,
             "device": getattr(self, "device_name_", self.device),
         }

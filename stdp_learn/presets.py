@@ -1,8 +1,8 @@
 """Named recipes: a choice of building blocks and passes, selected on the validation split.
 
 A preset fixes what a run's command line would otherwise say: the learning rule, the
-encoder and the topology with their options, and the number of passes over the training
-images.  ``python -m stdp_learn.train mnist --preset triplet`` starts from it, and any
+encoder and the topology with their options, and the number and order of the passes over
+the training images.  ``python -m stdp_learn.train mnist --preset triplet`` starts from it, and any
 option given beside it wins; from Python::
 
     from stdp_learn.presets import PRESETS
@@ -37,6 +37,8 @@ class Preset:
         Their parameters, as in the block's ``to_dict()`` (times in ms where it says so).
     epochs : int
         Passes over the training images.
+    shuffle : bool
+        Show the training images in a new seeded order every epoch (the model's `shuffle`).
     evidence : tuple of str
         The validation records (file names under ``experiments/results/validation/``)
         that chose this recipe.
@@ -51,6 +53,7 @@ class Preset:
     topology: str = "all_to_all"
     topology_options: dict = field(default_factory=dict)
     epochs: int = 1
+    shuffle: bool = False
     evidence: tuple = ()
 
     def blocks(self) -> dict:
@@ -72,7 +75,7 @@ class Preset:
         """
         from .model import DiehlCook2015
 
-        return DiehlCook2015(n_neurons, **{**self.blocks(), **kwargs})
+        return DiehlCook2015(n_neurons, **{**self.blocks(), "shuffle": self.shuffle, **kwargs})
 
     def command_line_defaults(self) -> dict:
         """Return the train command's option values this recipe stands for."""
@@ -82,7 +85,7 @@ class Preset:
         return {"rule": self.rule, "rule_option": as_options(self.rule_options),
                 "encoding": self.encoding, "encoding_option": as_options(self.encoding_options),
                 "topology": self.topology, "topology_option": as_options(self.topology_options),
-                "epochs": self.epochs}
+                "epochs": self.epochs, "shuffle": self.shuffle}
 
 
 #: Every preset by name.
@@ -95,6 +98,8 @@ def register_preset(preset: Preset, *, replace=False) -> Preset:
         raise ConfigError(f"a preset named {preset.name!r} is already registered")
     if not (isinstance(preset.epochs, int) and preset.epochs >= 1):
         raise ConfigError(f"preset {preset.name!r}: epochs must be a positive integer")
+    if not isinstance(preset.shuffle, bool):
+        raise ConfigError(f"preset {preset.name!r}: shuffle must be True or False")
     preset.blocks()
     PRESETS[preset.name] = preset
     return preset

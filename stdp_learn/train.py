@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=_positive_int, default=1, help="passes over the training images (default 1)")
     parser.add_argument("--train-size", type=_positive_int, default=None, help="use the first N training images (default all)")
     parser.add_argument("--test-size", type=_positive_int, default=None, help="use the first N test images (default all)")
+    parser.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=False,
+                        help="show the training images in a new seeded random order every epoch "
+                             "(default: file order, as the paper)")
     parser.add_argument("--labelling", choices=("training", "frozen"), default="training",
                         help="assign labels from responses while learning (paper) or from a frozen pass")
     parser.add_argument("--labelling-window", type=_positive_int, default=10_000,
@@ -94,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .rules import RULES
 
     parser.add_argument("--preset", choices=sorted(PRESETS), default=None,
-                        help="start from a named recipe (rule, encoding, topology, epochs; see "
+                        help="start from a named recipe (rule, encoding, topology, epochs, order; see "
                              "stdp_learn.presets); options given beside it win")
     parser.add_argument("--rule", choices=sorted(RULES), default="pair",
                         help="learning rule of the input synapses (default: the paper's pair STDP)")
@@ -130,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--validation-size", type=_positive_int, default=None,
                         help="images of the validation split: the last N training images "
                              "(default 10000, at most a sixth of the training set)")
+    parser.add_argument("--validation-block", choices=("last", "first"), default="last",
+                        help="which end of the training images the validation split is taken "
+                             "from (default last); 'first' leaves the training images that a "
+                             "test run learns last in the validation run too")
     parser.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="folder of the dataset's IDX files (default: its variable, "
@@ -213,7 +220,7 @@ def _prepare_output(args):
 
 
 _SAVED_ARGS = ("dataset", "neurons", "epochs", "train_size", "test_size", "evaluate_on",
-               "validation_size", "labelling",
+               "validation_size", "validation_block", "shuffle", "labelling",
                "labelling_window", "evaluation_interval", "snapshot_interval", "animation",
                "readout", "readout_per_class", "readout_pass", "readout_passes", "seed", "data_dir", "device", "block_size",
                "preset", "rule", "rule_option", "encoding", "encoding_option", "topology", "topology_option")
@@ -414,8 +421,9 @@ def split_images(data, args) -> dict:
 
     ``--evaluate-on test``: every training image (or the first ``--train-size``) trains,
     the first ``--test-size`` test images evaluate.  ``--evaluate-on validation``: the
-    last ``--validation-size`` training images are held out and evaluate; training uses
-    the images before them.  Sizes beyond what the split holds are refused.
+    last (``--validation-block first``: the first) ``--validation-size`` training images
+    are held out and evaluate; training uses the others, in their order.  Sizes beyond
+    what the split holds are refused.
     """
     X_all, y_all = data.X_train, data.y_train
     if args.evaluate_on == "validation":
@@ -423,8 +431,12 @@ def split_images(data, args) -> dict:
         if n_validation >= len(X_all):
             raise UsageError(f"--validation-size {n_validation} leaves no training images "
                              f"({args.dataset} has {len(X_all)})")
-        X_eval, y_eval = X_all[-n_validation:], y_all[-n_validation:]
-        X_all, y_all = X_all[:-n_validation], y_all[:-n_validation]
+        held_out = (slice(-n_validation, None) if args.validation_block == "last"
+                    else slice(None, n_validation))
+        kept = (slice(None, -n_validation) if args.validation_block == "last"
+                else slice(n_validation, None))
+        X_eval, y_eval = X_all[held_out], y_all[held_out]
+        X_all, y_all = X_all[kept], y_all[kept]
         eval_name = "validation images"
     else:
         X_eval, y_eval = data.X_test, data.y_test
@@ -485,7 +497,7 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
                                              "--topology-option"),
             evaluation_interval=min(args.evaluation_interval, args.labelling_window),
             device=args.device, block_size=args.block_size, random_state=args.seed,
-            progress=args.progress, readout=readout,
+            progress=args.progress, readout=readout, shuffle=args.shuffle,
         )
         model.fit(X_train, y_train, epochs=args.epochs, checkpoint=checkpoint,
                   stop_requested=stop_request, callback=snapshots)

@@ -209,13 +209,14 @@ def train(model, X, y, callback, checkpoint, checkpoint_interval, stop_requested
         while model.images_done_ < total:
             if stop_requested is not None and stop_requested():
                 raise TrainingInterrupted(save_checkpoint(model, checkpoint), model.images_done_)
-            order = np.arange(model.images_done_, min(total, model.images_done_ + model.block_size))
+            positions = np.arange(model.images_done_, min(total, model.images_done_ + model.block_size))
+            shown = model._training_images(positions, X.shape[0])
             started = time.perf_counter()
             try:
                 state, result = simulator.run_block(
-                    model.state_, X[order % X.shape[0]], plastic=True,
+                    model.state_, X[shown], plastic=True,
                     seed=model._block_seed(0, model.blocks_done_),
-                    labels=None if model.readout is None else y[order % X.shape[0]],
+                    labels=None if model.readout is None else y[shown],
                 )
             except KeyboardInterrupt:
                 # Ctrl-C in Python (Jupyter's interrupt): the block is dropped, and fit
@@ -231,7 +232,8 @@ def train(model, X, y, callback, checkpoint, checkpoint_interval, stop_requested
             model.state_ = state
             log.record(result, time.perf_counter() - started)
             _check_health(model, result)
-            model._recent_counts.append((order[: result.n_consumed], result.counts))
+            # the images, not the presentations: what labelling needs with any order
+            model._recent_counts.append((shown[: result.n_consumed], result.counts))
             _trim_recent(model)
             intervals_before = model.images_done_ // _interval(model)
             model.images_done_ += result.n_consumed
