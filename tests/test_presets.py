@@ -41,6 +41,9 @@ def test_options_beside_a_preset_win_and_rule_options_add_to_its_own():
                             "--rule-option", "a3_plus=0.005"])
     assert (args.rule, args.rule_option, args.epochs) == ("triplet", ["a3_plus=0.005"], 2)
     assert parse_arguments(["mnist", "--preset", "triplet", "--rule", "pair"]).rule == "pair"
+    assert parse_arguments(["mnist", "--preset", "triplet-shuffled"]).shuffle is True
+    assert parse_arguments(["mnist", "--preset", "triplet-shuffled", "--no-shuffle"]).shuffle is False
+    assert parse_arguments(["mnist", "--preset", "triplet"]).shuffle is False
 
 
 def test_a_preset_with_a_wrong_option_is_refused_when_registered():
@@ -55,7 +58,7 @@ def test_a_preset_run_trains_its_recipe_and_says_so_in_its_record(tmp_path, buil
                                                                    monkeypatch):
     monkeypatch.setenv("STDP_LEARN_BUILD", str(build_root))
     out = tmp_path / "run"
-    status = main(["mnist-sample", "--preset", "triplet", "--rule-option", "a3_plus=0.02",
+    status = main(["mnist-sample", "--preset", "triplet-shuffled", "--rule-option", "a3_plus=0.02",
                    "--neurons", "5", "--train-size", "40", "--test-size", "20",
                    "--block-size", "20", "--device", "runtime", "--output", str(out),
                    "--no-progress"])
@@ -63,5 +66,6 @@ def test_a_preset_run_trains_its_recipe_and_says_so_in_its_record(tmp_path, buil
     record = json.loads((out / "record.json").read_text())
     assert record["configuration"]["model"]["rule"] == {
         **TripletSTDP(a3_plus=0.02).to_dict()}
-    assert json.loads((out / "args.json").read_text())["preset"] == "triplet"
-    assert "--preset triplet" in record["command"]
+    assert record["configuration"]["model"]["shuffle"] is True
+    assert json.loads((out / "args.json").read_text())["preset"] == "triplet-shuffled"
+    assert "--preset triplet-shuffled" in record["command"]
