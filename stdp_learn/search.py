@@ -280,14 +280,14 @@ class _Trials:
 
     def check(self, params):
         """Raise `SearchError` if a trial with `params` is no valid command line."""
-        from .train import UsageError, _block_from_options, parse_arguments
+        from .train import UsageError, block_from_options, parse_arguments
         from .encoding import ENCODERS
         from .rules import RULES
 
         args = parse_arguments(self.argv(params, 0), self.parser)
         try:
-            _block_from_options(RULES, args.rule, args.rule_option, "--rule-option")
-            _block_from_options(ENCODERS, args.encoding, args.encoding_option, "--encoding-option")
+            block_from_options(RULES, args.rule, args.rule_option, "--rule-option")
+            block_from_options(ENCODERS, args.encoding, args.encoding_option, "--encoding-option")
         except UsageError as error:
             raise SearchError(str(error)) from None
 

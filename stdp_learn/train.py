@@ -31,7 +31,7 @@ import numpy as np
 
 from .record import RECORD_FILE, RunParts, command_line, make_record, peak_memory_mb, write_json_atomic
 
-__all__ = ["build_parser", "main"]
+__all__ = ["block_from_options", "build_parser", "main", "parse_arguments"]
 
 _DEVICES = ("auto", "cpp_standalone", "runtime", "cuda_standalone")
 
@@ -450,7 +450,7 @@ def split_images(data, args) -> dict:
             "X_eval": X_eval[: args.test_size], "y_eval": y_eval[: args.test_size]}
 
 
-def _block_from_options(registry, name, options, flag):
+def block_from_options(registry, name, options, flag):
     """Return the registered building block `name` with `options` ("NAME=VALUE") applied."""
     values = {}
     for option in options:
@@ -490,10 +490,10 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
                    if args.readout == "rstdp" else None)
         model = DiehlCook2015(
             n_neurons=args.neurons, labelling=args.labelling, labelling_window=args.labelling_window,
-            rule=_block_from_options(RULES, args.rule, args.rule_option, "--rule-option"),
-            encoder=_block_from_options(ENCODERS, args.encoding, args.encoding_option,
+            rule=block_from_options(RULES, args.rule, args.rule_option, "--rule-option"),
+            encoder=block_from_options(ENCODERS, args.encoding, args.encoding_option,
                                         "--encoding-option"),
-            connectivity=_block_from_options(CONNECTIVITIES, args.topology, args.topology_option,
+            connectivity=block_from_options(CONNECTIVITIES, args.topology, args.topology_option,
                                              "--topology-option"),
             evaluation_interval=min(args.evaluation_interval, args.labelling_window),
             device=args.device, block_size=args.block_size, random_state=args.seed,
