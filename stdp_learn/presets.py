@@ -118,10 +118,13 @@ register_preset(Preset(
 ))
 register_preset(Preset(
     "triplet-shuffled",
-    "The triplet rule with the training images in a new seeded order every epoch; chosen "
-    "on the validation split held out from the front, where file order loses what the "
-    "test protocol loses.",
+    "The triplet rule, two passes over the training images, each in a new seeded order; "
+    "chosen on the validation split held out from the front, where file order loses what "
+    "the test protocol loses, at 100 and 400 neurons.",
     rule="triplet",
+    epochs=2,
     shuffle=True,
-    evidence=("order_first_triplet100.json", "order_first_triplet100_shuffle.json"),
+    evidence=("order_first_triplet100.json", "order_first_triplet100_shuffle.json",
+              "order_first_triplet100_shuffle_2ep.json", "order_first_triplet400_shuffle.json",
+              "order_first_triplet400_shuffle_2ep.json"),
 ))
