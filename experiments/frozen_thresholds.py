@@ -1,0 +1,89 @@
+"""Does a trained network answer the same with theta frozen, as the test pass runs it?
+
+While learning, every spike raises its neuron's threshold by theta_plus, and theta decays
+with tau_theta; in the test pass theta is frozen (the paper).  A neuron whose theta has
+decayed so far that its threshold ``v_threshold - theta_offset + theta`` lies below the
+resting potential fires without input: while learning its own spikes raise theta again,
+but with theta frozen it fires through every presentation and its inhibition silences
+the layer.  This script counts such neurons in a saved training checkpoint or full model
+file and shows the last ``--images`` training images again with learning off, beside the
+responses recorded while they were learned (kept in the file), labelled alike.
+
+Training images only; the record goes to ``results/validation/<name>.json``::
+
+    python experiments/frozen_thresholds.py RUN/model.npz --images 1000 --name frozen_6400
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from stdp_learn import DiehlCook2015, load_mnist
+from stdp_learn.metrics import accuracy
+from stdp_learn.readout import predict_all_activity
+from stdp_learn.record import script_record, write_json_atomic
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="a full model file (model.npz or checkpoint.npz of a run)")
+    parser.add_argument("--images", type=int, default=1000, help="last training images shown again")
+    parser.add_argument("--name", required=True, help="record name under results/validation/")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--build-dir", default=None)
+    return parser
+
+
+def resting_threshold_gap(model):
+    """Return, per neuron, its threshold minus the resting potential (volts)."""
+    excitatory = model.network_params_.excitatory
+    return (float(excitatory.v_threshold) - float(excitatory.theta_offset)
+            + np.asarray(model.theta_) - float(excitatory.v_rest))
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    model = DiehlCook2015.load(args.model, build_dir=args.build_dir)
+    if not model._recent_counts:
+        raise SystemExit(f"{args.model}: holds no responses recorded while learning")
+    data = load_mnist(args.data_dir, download=False)
+    seen = np.concatenate([s for s, _ in model._recent_counts])[-args.images:]
+    learning = np.concatenate([c for _, c in model._recent_counts])[-args.images:]
+    images = seen % data.X_train.shape[0]
+    y = data.y_train[images]
+    started = time.perf_counter()
+    frozen = model.responses(data.X_train[images]).counts
+    seconds = time.perf_counter() - started
+    gap = resting_threshold_gap(model)
+    below_rest = gap < 0
+    classes = model.n_classes_
+    results = {
+        "neurons": int(model.n_neurons),
+        "neurons_threshold_below_rest": int(below_rest.sum()),
+        "accuracy_while_learning": accuracy(y, predict_all_activity(learning, model.assignments_, classes)),
+        "accuracy_frozen": accuracy(y, predict_all_activity(frozen, model.assignments_, classes)),
+        "spikes_per_image_while_learning": float(learning.sum(1).mean()),
+        "spikes_per_image_frozen": float(frozen.sum(1).mean()),
+        "distinct_top_neurons_while_learning": int(len(np.unique(learning.argmax(1)))),
+        "distinct_top_neurons_frozen": int(len(np.unique(frozen.argmax(1)))),
+        "frozen_images_led_by_a_neuron_below_rest": float(np.mean(below_rest[frozen.argmax(1)])),
+    }
+    for key, value in results.items():
+        print(f"TRAINING IMAGES {key}: {value}")
+    record = script_record(
+        "python experiments/frozen_thresholds.py", argv, model, arguments=vars(args),
+        split="validation", results=results,
+        sizes={"train": int(model._n_train_images), "epochs": int(model.epochs_),
+               "labelling": int(model.labelling_window), "validation": int(len(images))},
+        train_seconds=0.0, evaluation_seconds=seconds)
+    write_json_atomic(Path(__file__).parent / "results" / "validation" / f"{args.name}.json", record)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
