@@ -23,6 +23,7 @@ import platform
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 __all__ = ["RECORD_FILE", "RECORD_SCHEMA", "RunParts", "code_version", "command_line", "environment",
@@ -101,8 +102,9 @@ def command_line(argv=None, program="python -m stdp_learn.train") -> str:
 class RunParts:
     """The invocations of one run folder (first start, then every resume), with their timing.
 
-    `start` appends a part; `finish` stores its seconds and how it ended.  The file is
-    rewritten atomically each time, so a killed process loses at most its own part.
+    `start` appends a part; `progress` stores its seconds while it runs and `finish`
+    stores them and how it ended.  The file is rewritten atomically each time, so a
+    killed process loses at most the time since its last `progress`.
     """
 
     def __init__(self, folder=None):
@@ -116,6 +118,16 @@ class RunParts:
                            "wall_seconds": 0.0, "peak_memory_mb": None})
         self._write()
         return self.parts[-1]
+
+    def progress(self, min_interval=30.0, **seconds):
+        """Store the running part's seconds so far, at most every `min_interval` seconds:
+        a part killed without the chance to finish keeps its time up to the last call."""
+        now = time.monotonic()
+        if now - getattr(self, "_last_progress", -float("inf")) < min_interval:
+            return
+        self._last_progress = now
+        self.parts[-1].update(seconds)
+        self._write()
 
     def finish(self, how, **seconds):
         part = self.parts[-1]

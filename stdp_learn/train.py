@@ -483,6 +483,12 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
     from .report import evaluation_report
 
     started = time.perf_counter()
+
+    def after_block(model, images_done, images_total):
+        snapshots(model, images_done, images_total)
+        parts.progress(train_seconds=time.perf_counter() - started,
+                       wall_seconds=time.perf_counter() - part_started)
+
     if args.resume is None:
         from .reward import RewardReadout
 
@@ -500,11 +506,11 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
             progress=args.progress, readout=readout, shuffle=args.shuffle,
         )
         model.fit(X_train, y_train, epochs=args.epochs, checkpoint=checkpoint,
-                  stop_requested=stop_request, callback=snapshots)
+                  stop_requested=stop_request, callback=after_block)
     else:
         model = DiehlCook2015.resume(checkpoint, X_train, y_train, device=args.device,
                                      progress=args.progress, stop_requested=stop_request,
-                                     callback=snapshots)
+                                     callback=after_block)
     if model.readout is not None and args.readout_pass:
         # the readout learns once more on the frozen features, over the images that
         # labelled the neurons
@@ -512,6 +518,7 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
                           stop_requested=stop_request)
     train_seconds = time.perf_counter() - started
     phase_seconds["train_seconds"] = train_seconds
+    parts.progress(min_interval=0.0, train_seconds=train_seconds)  # this part's, in the totals
 
     test_started = time.perf_counter()
     responses = model.responses(X_test, stop_requested=stop_request)
@@ -519,7 +526,7 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
     phase_seconds["evaluation_seconds"] = test_seconds
     report = evaluation_report(model, responses, y_test, X_test, readout=args.readout)
     counts, log = responses.counts, model.training_log_
-    train_total = parts.total("train_seconds") + train_seconds
+    train_total = parts.total("train_seconds")
     metrics = {
         **report,
         "dataset": args.dataset,

@@ -225,6 +225,25 @@ def test_sigterm_during_the_test_pass_exits_130_and_resume_gives_the_whole_resul
     record = json.loads((tmp_path / "stopped" / "record.json").read_text())
     assert record["timings"]["parts"] == 2 and len(record["commands"]) == 2
     assert record["timings"]["train_seconds"] > 0
+    # each part's seconds counted once, in the record and in the metrics alike
+    parts = json.loads((tmp_path / "stopped" / "parts.json").read_text())
+    assert record["timings"]["train_seconds"] == pytest.approx(sum(p["train_seconds"] for p in parts))
+    assert resumed["train_seconds"] == pytest.approx(record["timings"]["train_seconds"])
+
+
+def test_a_running_part_keeps_its_seconds_if_it_is_killed(tmp_path):
+    from stdp_learn.record import RunParts
+
+    parts = RunParts(tmp_path)
+    parts.start("python -m stdp_learn.train mnist")
+    parts.progress(train_seconds=12.5, wall_seconds=13.0)
+    parts.progress(train_seconds=99.0)  # within min_interval of the last: not written
+    # the process dies here, without finish: a resume reads what progress wrote
+    saved = RunParts(tmp_path).parts
+    assert saved[-1]["ended"] is None
+    assert (saved[-1]["train_seconds"], saved[-1]["wall_seconds"]) == (12.5, 13.0)
+    parts.progress(min_interval=0.0, train_seconds=20.0)
+    assert RunParts(tmp_path).total("train_seconds") == 20.0
 
 
 # -- 5 and 7. inputs checked before any simulation --------------------------------------
