@@ -26,6 +26,7 @@ from stdp_learn import DiehlCook2015, load_mnist
 from stdp_learn.metrics import accuracy
 from stdp_learn.readout import predict_all_activity
 from stdp_learn.record import script_record, write_json_atomic
+from stdp_learn.training import threshold_above_rest
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,13 +37,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--build-dir", default=None)
     return parser
-
-
-def resting_threshold_gap(model):
-    """Return, per neuron, its threshold minus the resting potential (volts)."""
-    excitatory = model.network_params_.excitatory
-    return (float(excitatory.v_threshold) - float(excitatory.theta_offset)
-            + np.asarray(model.theta_) - float(excitatory.v_rest))
 
 
 def main(argv=None) -> int:
@@ -59,8 +53,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     frozen = model.responses(data.X_train[images]).counts
     seconds = time.perf_counter() - started
-    gap = resting_threshold_gap(model)
-    below_rest = gap < 0
+    below_rest = threshold_above_rest(model) < 0
     classes = model.n_classes_
     results = {
         "neurons": int(model.n_neurons),

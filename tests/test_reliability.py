@@ -373,3 +373,27 @@ def test_a_network_too_large_for_memory_is_refused_before_building(monkeypatch, 
                    "--output", str(tmp_path / "r"), "--no-progress"])
     assert status == 2
     assert "needs about" in capsys.readouterr().err
+
+
+def test_thresholds_below_rest_after_training_are_reported(sample):
+    """theta below theta_offset - (v_threshold - v_rest) puts the threshold under rest: with
+    theta frozen the neuron would fire without input, so training says so."""
+    from brian2 import mV
+
+    from stdp_learn import ExcitatoryParams, NetworkParams
+    from stdp_learn.training import threshold_above_rest
+
+    low = NetworkParams(excitatory=ExcitatoryParams(theta_init=5 * mV))
+    with pytest.warns(RuntimeWarning, match="of 5 neurons end training with their threshold below"):
+        model = DiehlCook2015(n_neurons=5, params=low, device="runtime", block_size=10,
+                              random_state=0).fit(sample.X_train[:10])
+    # -52 - 20 + 5 + 65 = -2 mV at the start; the neurons that fired rose by 0.05 mV a spike
+    margin = threshold_above_rest(model)
+    below = int(np.sum(margin < 0))
+    assert 0 < below < 5 and np.all(margin > -2.001e-3)
+    assert model.training_log_.warnings == [
+        f"{below} of 5 neurons end training with their threshold below the resting potential: "
+        "with theta frozen, as in the test pass, they fire without input and their inhibition "
+        "silences the rest"]
+    quiet = DiehlCook2015(n_neurons=5, device="runtime", block_size=10, random_state=0)
+    assert quiet.fit(sample.X_train[:10]).training_log_.warnings == []
