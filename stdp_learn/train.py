@@ -582,6 +582,8 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
         peak_memory_mb=metrics["peak_memory_mb"])
     record["results"]["readout"] = args.readout
     record["results"]["accuracy"] = metrics["accuracy"]
+    # the estimate read while learning, which a gap to the scored split is measured against
+    record["training_curve"] = metrics["training_curve"]
     if "efficiency" in metrics:  # what the scored images cost, for tables of building blocks
         efficiency = metrics["efficiency"]
         _, connectivity = model._blocks()

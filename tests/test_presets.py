@@ -67,5 +67,6 @@ def test_a_preset_run_trains_its_recipe_and_says_so_in_its_record(tmp_path, buil
     assert record["configuration"]["model"]["rule"] == {
         **TripletSTDP(a3_plus=0.02).to_dict()}
     assert record["configuration"]["model"]["shuffle"] is True
+    assert set(record["training_curve"]) == {"images_seen", "accuracy"}
     assert json.loads((out / "args.json").read_text())["preset"] == "triplet-shuffled"
     assert "--preset triplet-shuffled" in record["command"]
