@@ -18,6 +18,10 @@ features and label assignment whatever the readout):
 
     STDP_LEARN_DATA=/path/to/mnist python experiments/rstdp_readout.py --train-size 2000 --seed 0
     python experiments/rstdp_readout.py --train-size 2000 --reward-policy first_spike --lateral-mv 20
+
+``--model RUN/model.npz`` takes the features of a saved network (trained on this split's
+training images, which is checked) and gives it a fresh readout of the chosen settings,
+trained by the frozen passes only; label assignment is then the network's own.
 """
 from __future__ import annotations
 
@@ -50,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--evaluate-on", choices=("validation", "test"), default="validation",
                         help="validation (default: compare settings here) or test (final figures)")
     parser.add_argument("--validation-size", type=int, default=None)
+    parser.add_argument("--validation-block", choices=("last", "first"), default="last",
+                        help="the training images held out for validation (as the training command)")
+    parser.add_argument("--model", default=None,
+                        help="a saved network whose features the readout learns from, instead of "
+                             "training new ones; its training images must be this split's")
     parser.add_argument("--name", default=None,
                         help="write the record to experiments/results/<split>/<name>.json")
     parser.add_argument("--seed", type=int, default=0, help="seeds weights, delays and spikes")
@@ -105,6 +114,19 @@ def readout_from_args(args) -> RewardReadout:
     return readout.validate()
 
 
+def saved_features(path, readout, X_train, y_train, build_dir=None) -> DiehlCook2015:
+    """Return the saved network at `path` with `readout`, fresh, in place of its own.
+
+    Refused (SystemExit) unless the network learned from exactly these training images,
+    so that the images scored were never trained on.
+    """
+    model = DiehlCook2015.load(path, build_dir=build_dir)
+    if not model.trained_on(X_train, y_train):
+        raise SystemExit(f"{path} did not learn from this split's training images: give the "
+                         "--evaluate-on, --validation-block and --train-size it was trained with")
+    return model.reset_readout(readout)
+
+
 def main(argv=None) -> int:
     """Run the comparison and print both accuracies; return the exit status."""
     argv = sys.argv[1:] if argv is None else argv
@@ -114,10 +136,13 @@ def main(argv=None) -> int:
     split = split_images(data, args)
     X_train, y_train, X_eval, y_eval = split["X_train"], split["y_train"], split["X_eval"], split["y_eval"]
     readout = readout_from_args(args)
-    model = DiehlCook2015(n_neurons=args.neurons, random_state=args.seed, build_dir=args.build_dir,
-                          readout=readout)
     started = time.perf_counter()
-    model.fit(X_train, y_train)
+    if args.model:
+        model = saved_features(args.model, readout, X_train, y_train, args.build_dir)
+    else:
+        model = DiehlCook2015(n_neurons=args.neurons, random_state=args.seed,
+                              build_dir=args.build_dir, readout=readout)
+        model.fit(X_train, y_train)
     train_seconds = time.perf_counter() - started
     evaluation_seconds = 0.0
     by_pass = []
@@ -149,7 +174,8 @@ def main(argv=None) -> int:
         record = script_record(
             "python experiments/rstdp_readout.py", argv, model, arguments=options,
             split=args.evaluate_on, results=results,
-            sizes={"train": len(X_train), "epochs": 1, "labelling": len(X_train),
+            sizes={"train": len(X_train), "epochs": getattr(model, "epochs_", 1),
+                   "labelling": len(X_train),
                    "readout_passes": len(by_pass) - 1,
                    args.evaluate_on: len(X_eval)},
             train_seconds=train_seconds, evaluation_seconds=evaluation_seconds)

@@ -45,6 +45,8 @@ def build_parser():
     parser.add_argument("--evaluate-on", choices=("validation", "test"), default="validation",
                         help="validation (default: choose variants here) or test (final figures)")
     parser.add_argument("--validation-size", type=int, default=None)
+    parser.add_argument("--validation-block", choices=("last", "first"), default="last",
+                        help="the training images held out for validation (as the training command)")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", default=None)

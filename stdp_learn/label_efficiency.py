@@ -124,7 +124,7 @@ def rstdp_label_efficiency(model, X_label, y_label, X_test, y_test, *,
         chosen = labelled_subset(y_label, per_class, seed)
         saved_state, saved_passes = model.state_.copy(), model.readout_passes_
         try:
-            _reset_readout(model)
+            model.reset_readout()
             model.fit_readout(np.asarray(X_label)[chosen], y_label[chosen])
             predicted = model.predict(X_test, method="rstdp")
         finally:
@@ -133,11 +133,3 @@ def rstdp_label_efficiency(model, X_label, y_label, X_test, y_test, *,
                       "accuracy": accuracy(y_test, predicted)})
     return curve
 
-
-def _reset_readout(model):
-    """Give `model` the readout weights it had before any labelled image (same seed)."""
-    rng = np.random.default_rng(model._seed_sequence().spawn(2)[1])
-    arrays = model.readout.initial_arrays(model.n_neurons, rng)
-    for name, values in arrays.items():
-        model.state_.arrays[name] = values
-    model.readout_passes_ = 0

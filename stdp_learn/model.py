@@ -326,6 +326,18 @@ class DiehlCook2015:
             model.n_classes_ = model._n_classes(y)
         return _training.train(model, X, y, callback, checkpoint, checkpoint_interval, stop_requested)
 
+    def trained_on(self, X, y=None) -> bool:
+        """Return whether `X` and `y` are the images and labels the model learned from.
+
+        A check before scoring or refitting a loaded model on a split, so that held-out
+        images are not ones it trained on.
+        """
+        self._check_fitted()
+        digest = getattr(self, "_train_digest", None)
+        if digest is None:
+            raise ModelFileError("this model does not record the images it learned from")
+        X = as_image_rows(X, self.n_input_)
+        return digest == images_digest(X, check_labels(X, y))
 
     def _n_classes(self, y) -> int:
         """Return the number of classes: one more than the largest label (at least 2)."""
@@ -400,6 +412,36 @@ class DiehlCook2015:
         state.schedule = NetworkState({}).schedule
         self.state_ = state
         self.readout_passes_ += epochs
+        return self
+
+    def reset_readout(self, readout=None):
+        """Give the fitted model a readout that has learned nothing yet; return self.
+
+        `readout` (a `RewardReadout`) replaces the model's own, which may be absent: other
+        outputs per class, another rule or other settings on the same features.  Without
+        it the model's own readout starts again.  The initial weights come from a stream
+        of the model's seed of their own, so one seed gives one readout; `fit_readout`
+        then trains it on the frozen features.
+        """
+        self._check_fitted()
+        from .reward import RewardReadout
+
+        readout = self.readout if readout is None else readout
+        if not isinstance(readout, RewardReadout):
+            raise ConfigError(f"reset_readout needs a RewardReadout, got {readout!r}")
+        readout.validate()
+        if self.n_classes_ is not None and self.n_classes_ > readout.n_classes:
+            raise ValueError(f"the model knows {self.n_classes_} classes but the readout "
+                             f"{readout.n_classes}; give RewardReadout(n_classes={self.n_classes_})")
+        arrays = self.state_.arrays
+        if self.readout is not None:
+            own = (f"{self.readout.name}_output.", f"{self.readout.name}_input.")
+            for name in [name for name in arrays if name.startswith(own)]:
+                del arrays[name]
+        self.readout = readout
+        rng = np.random.default_rng(self._seed_sequence().spawn(2)[1])
+        arrays.update(readout.initial_arrays(self.n_neurons, rng))
+        self.readout_passes_ = 0
         return self
 
     @property
