@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="train the readout once more on the frozen features")
     parser.add_argument("--readout-passes", type=int, default=1,
                         help="passes over the training images with the features frozen (with "
-                             "--readout-pass); both readouts are scored after every pass")
+                             "--readout-pass); the validation split is scored after every pass, "
+                             "the test set after the last")
     parser.add_argument("--readout-window", type=int, default=None,
                         help="frozen passes over the last N training images only (the command "
                              "line's labelling window; default all)")
@@ -130,11 +131,15 @@ def saved_features(path, readout, X_train, y_train, build_dir=None) -> DiehlCook
 def main(argv=None) -> int:
     """Run the comparison and print both accuracies; return the exit status."""
     argv = sys.argv[1:] if argv is None else argv
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     data = load_mnist(args.data_dir, download=False)
     args.dataset = "mnist"
     split = split_images(data, args)
     X_train, y_train, X_eval, y_eval = split["X_train"], split["y_train"], split["X_eval"], split["y_eval"]
+    if args.model and not args.readout_pass:
+        parser.error("--model gives a fresh readout, which learns only in the frozen passes: "
+                     "drop --no-readout-pass")
     readout = readout_from_args(args)
     started = time.perf_counter()
     if args.model:
@@ -145,8 +150,11 @@ def main(argv=None) -> int:
         model.fit(X_train, y_train)
     train_seconds = time.perf_counter() - started
     evaluation_seconds = 0.0
-    by_pass = []
-    for frozen_pass in range(args.readout_passes + 1 if args.readout_pass else 1):
+    # A fresh readout on saved features has learned nothing before its first pass: not scored.
+    first = 1 if args.model else 0
+    by_pass = [None] * first
+    last = args.readout_passes if args.readout_pass else 0
+    for frozen_pass in range(first, last + 1):
         if frozen_pass:
             rule = model.readout.rule
             model.readout = replace(model.readout, rule=replace(
@@ -154,6 +162,9 @@ def main(argv=None) -> int:
             lap = time.perf_counter()
             model.fit_readout(X_train, y_train, last=args.readout_window)
             train_seconds += time.perf_counter() - lap
+        if args.evaluate_on == "test" and frozen_pass < last:
+            by_pass.append(None)  # the test set is scored once, after the chosen passes
+            continue
         lap = time.perf_counter()
         responses = model.responses(X_eval)
         evaluation_seconds += time.perf_counter() - lap
@@ -161,6 +172,8 @@ def main(argv=None) -> int:
         print(f"after {frozen_pass} frozen passes: R-STDP readout {by_pass[-1]:.4f}", flush=True)
     results = {
         "label_assignment": accuracy(y_eval, model.predict_from_responses(responses)),
+        "proportion_weighting": accuracy(
+            y_eval, model.predict_from_responses(responses, "proportion_weighting")),
         "rstdp": by_pass[-1],
         "rstdp_no_answer": float((responses.readout_counts.sum(axis=1) == 0).mean()),
     }

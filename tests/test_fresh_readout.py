@@ -1,5 +1,6 @@
 """A fitted network takes a readout of other settings, trained on its frozen features."""
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
@@ -95,3 +96,27 @@ def test_experiment_scripts_hold_out_either_validation_block(name):
     required = ["--name", "x"] if name == "run_variant" else []
     assert parser.parse_args(required).validation_block == "last"
     assert parser.parse_args(required + ["--validation-block", "first"]).validation_block == "first"
+
+
+@needs_compiler
+def test_the_readout_study_trains_a_fresh_readout_on_saved_features(mnist_dir, build_root, tmp_path):
+    from stdp_learn import load_mnist
+
+    data = load_mnist(mnist_dir, download=False)
+    X, y = data.X_train[:300], data.y_train[:300]  # the validation split's first training images
+    model = DiehlCook2015(n_neurons=20, block_size=100, random_state=3, build_dir=build_root).fit(X, y)
+    model.save(tmp_path / "model.npz")
+    out = tmp_path / "record.json"
+    status = experiment_script("rstdp_readout").main([
+        "--model", str(tmp_path / "model.npz"), "--train-size", "300", "--test-size", "100",
+        "--n-per-class", "2", "--readout-passes", "2", "--rate-decay", "0.5",
+        "--data-dir", str(mnist_dir), "--build-dir", str(build_root), "--json", str(out)])
+    assert status == 0
+    record = json.loads(out.read_text())
+    results = record["results"]
+    assert results["rstdp_after_each_frozen_pass"][0] is None  # nothing learned before pass 1
+    assert len(results["rstdp_after_each_frozen_pass"]) == 3
+    assert results["rstdp"] == results["rstdp_after_each_frozen_pass"][-1] > 0.2  # chance: 0.1
+    assert results["label_assignment"] > 0.2
+    assert record["sizes"]["readout_passes"] == 2
+    assert record["configuration"]["arguments"]["model"] == str(tmp_path / "model.npz")
