@@ -251,7 +251,7 @@ class RewardSTDP:
 # -- the readout --------------------------------------------------------------------------
 
 #: When an output spike delivers reward (see `RewardReadout`).
-REWARD_POLICIES = ("most_spikes", "first_spike", "every_spike")
+REWARD_POLICIES = ("most_spikes", "first_spike", "every_spike", "teacher")
 
 _OUTPUT_MODEL = """
 dv/dt = (v_rest - v) / tau_membrane : volt (unless refractory)   # membrane potential
@@ -357,6 +357,13 @@ class RewardReadout:
     * ``"first_spike"`` (as Mozafari et al. 2018): the readout's first spike of a
       presentation is judged as it happens (outputs firing in that same time step all are).
     * ``"every_spike"``: every output spike during the presentation is judged as it happens.
+    * ``"teacher"`` (supervised, after Hao et al. 2020): while a labelled image is shown,
+      the outputs of its class are driven towards threshold by ``teacher_drive`` (a
+      depolarising current, besides their input) and fire whatever their weights; every
+      output spike is judged as it happens.  The driven outputs' rewarded spikes
+      strengthen the synapses from the excitatory neurons active with them (Hebbian, in
+      rates), and the outputs of other classes that fire are punished.  The drive acts
+      only while the readout learns (`fit_readout` included), never when testing.
 
     Only judged neurons are rewarded or punished, and their eligibility comes from their
     own spikes, so credit goes to the synapses that made them fire.  Presentations that are
@@ -419,8 +426,12 @@ class RewardReadout:
         Initial weights are uniform in this range (0.3, 0.5).
     reward_amount, punishment_amount : float
         Neuromodulator delivered for a right and a wrong answer (1, 1).
-    reward_policy : {"most_spikes", "first_spike", "every_spike"}
+    reward_policy : {"most_spikes", "first_spike", "every_spike", "teacher"}
         Which output spikes are judged (above).
+    teacher_drive : Quantity
+        Depolarisation rate of the label's outputs under ``"teacher"`` (0.4 mV/ms: from
+        rest, about twelve spikes in a 350 ms presentation without input); unused
+        otherwise.
     episodic : bool
         Clear the neuromodulator and eligibility at every slot start (above).
     weight_sum : float or None
@@ -454,6 +465,7 @@ class RewardReadout:
     reward_amount: float = 1.0
     punishment_amount: float = 1.0
     reward_policy: str = "most_spikes"
+    teacher_drive: Quantity = _q(0.4 * mV / ms)
     episodic: bool = True
     weight_sum: float | None = 10.0
     name: str = "readout"
@@ -486,6 +498,8 @@ class RewardReadout:
             _check_quantity(owner, name, getattr(self, name), volt, non_negative=True)
         _check_quantity(owner, "tau_membrane", self.tau_membrane, second, positive=True)
         _check_quantity(owner, "refractory", self.refractory, second, non_negative=True)
+        _check_quantity(owner, "teacher_drive", self.teacher_drive, volt / second,
+                        non_negative=True)
         for name in ("w_max", "w_init_min", "w_init_max", "reward_amount", "punishment_amount"):
             _check_number(owner, name, getattr(self, name), non_negative=True)
         if not self.w_init_min <= self.w_init_max <= self.w_max:
@@ -570,7 +584,8 @@ class RewardReadout:
                 "reward_amount": self.reward_amount,
                 "punishment_amount": self.punishment_amount,
                 "half_step": 0.5 * pres.dt,
-            },
+            } | ({"teacher_step": self.teacher_drive * pres.dt}
+                 if self.reward_policy == "teacher" else {}),
         )
         zeros = np.zeros(n_out, dtype=int)
         output.label = linked_var(schedule, "label", index=zeros)
@@ -611,6 +626,14 @@ class RewardReadout:
                 " / (input_weight_sum_post + int(input_weight_sum_post == 0)))",
                 clock=handle.slot_clock, when="start", order=4, name=f"{self.name}_normalise",
             )
+
+        if self.reward_policy == "teacher":
+            # The drive is added step by step (an Euler term) beside the exact leak, and
+            # not while refractory, as the leak is not.
+            output.run_regularly(
+                "v += teacher_step * int(plastic and label == output_class and not_refractory"
+                " and t - slot_start < presentation_time)",
+                clock=handle.clock, when="before_thresholds", name=f"{self.name}_teacher")
 
         lateral = Synapses(output, output, on_pre=_LATERAL, name=f"{self.name}_lateral",
                            clock=handle.clock,
@@ -657,6 +680,7 @@ class RewardReadout:
             values[f"{name}_mV"] = float(getattr(self, name) / mV)
         for name in ("tau_membrane", "refractory"):
             values[f"{name}_ms"] = float(getattr(self, name) / ms)
+        values["teacher_drive_mV_per_ms"] = float(self.teacher_drive / (mV / ms))
         for name in ("n_per_class", "n_classes", "w_max", "w_init_min", "w_init_max",
                      "reward_amount", "punishment_amount", "reward_policy", "episodic",
                      "weight_sum", "name"):
@@ -673,6 +697,8 @@ class RewardReadout:
             values[name] = values.pop(f"{name}_mV") * mV
         for name in ("tau_membrane", "refractory"):
             values[name] = values.pop(f"{name}_ms") * ms
+        # files written before the teacher policy have no drive: the default's
+        values["teacher_drive"] = values.pop("teacher_drive_mV_per_ms", 0.4) * mV / ms
         return cls(**values).validate()
 
     # -- prediction ---------------------------------------------------------------------

@@ -26,6 +26,7 @@ from brian2 import (
     Network,
     NeuronGroup,
     SpikeGeneratorGroup,
+    SpikeMonitor,
     StateMonitor,
     Synapses,
     TimedArray,
@@ -350,6 +351,45 @@ def test_readout_learns_a_synthetic_task():
         outputs = w[:, readout.output_classes == label]
         ratios = outputs[preferred].mean(axis=0) / outputs[~preferred].mean(axis=0)
         assert ratios.max() > 2.0
+
+
+def test_teacher_drive_fires_the_labels_outputs_only_while_learning():
+    # No input at all: under "teacher" only the outputs of the shown label fire, at the
+    # rate the drive sets (from rest to threshold in 10 mV / drive, then refractory);
+    # every spike is judged, so they are rewarded.  Without a label nothing fires.
+    readout = RewardReadout(n_per_class=2, n_classes=2, weight_sum=None, reward_policy="teacher",
+                            teacher_drive=0.5 * mV / ms, tau_membrane=1e6 * second,
+                            rule=RewardSTDP(learning_rate=0 / second))
+    steps = int(round(float(SYNTH_PRESENTATION.slot_duration / SYNTH_DT)))
+    flags = np.zeros((3 * steps, 2))
+    handle, network = synthetic_network(readout, np.array([1, 0, 1]), flags, n_train=2)
+    spikes = SpikeMonitor(handle["readout_output"])
+    reward = StateMonitor(handle["readout_output"], "reward", record=True, when="end")
+    network.add(spikes, reward)
+    network.run(3 * SYNTH_PRESENTATION.slot_duration, namespace={})
+
+    times, outputs = np.asarray(spikes.t / ms), np.asarray(spikes.i)
+    slot_ms = float(SYNTH_PRESENTATION.slot_duration / ms)
+    per_slot = [np.bincount(outputs[(times >= k * slot_ms) & (times < (k + 1) * slot_ms)],
+                            minlength=4).tolist() for k in range(3)]
+    # 20 ms to threshold plus 5 ms refractory: 4 spikes in a 100 ms presentation
+    assert per_slot == [[0, 0, 4, 4], [4, 4, 0, 0], [0, 0, 0, 0]]
+    assert reward.reward[2:, : steps].max() > 0 and reward.reward[:2, : steps].min() == 0
+
+
+def test_teacher_policy_learns_a_synthetic_task():
+    n_train, n_test = 100, 40
+    rng = np.random.default_rng(1)
+    labels = np.concatenate([rng.permutation(np.repeat(np.arange(N_CLASSES), n_train // N_CLASSES)),
+                             rng.integers(0, N_CLASSES, n_test)])
+    readout = RewardReadout(n_per_class=2, n_classes=N_CLASSES, weight_sum=8.0,
+                            psp_amplitude=4 * mV, reward_policy="teacher")
+    handle, network = synthetic_network(readout, labels, feature_spikes(labels, rng), n_train)
+    network.run(len(labels) * SYNTH_PRESENTATION.slot_duration, namespace={})
+
+    every_slot = SimpleNamespace(accepted=np.ones(len(labels), dtype=bool))
+    counts = readout.block_result(handle, every_slot)["counts"]
+    assert np.mean(readout.predict(counts)[n_train:] == labels[n_train:]) >= 0.95
 
 
 # -- the readout inside the simulators -----------------------------------------------------
