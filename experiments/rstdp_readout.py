@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--neurons", type=int, default=100, help="excitatory neurons")
     parser.add_argument("--n-per-class", type=int, default=None, help="readout neurons per class")
     parser.add_argument("--reward-policy", choices=REWARD_POLICIES, default=None)
+    parser.add_argument("--teacher-drive", type=float, default=None,
+                        help="mV/ms driving the label's outputs under --reward-policy teacher")
     parser.add_argument("--psp-mv", type=float, default=None,
                         help="potential step of an output for a synapse of weight 1")
     parser.add_argument("--lateral-mv", type=float, default=None,
@@ -98,6 +100,8 @@ def readout_from_args(args) -> RewardReadout:
         options["n_per_class"] = args.n_per_class
     if args.reward_policy is not None:
         options["reward_policy"] = args.reward_policy
+    if args.teacher_drive is not None:
+        options["teacher_drive"] = args.teacher_drive * mV / ms
     if args.psp_mv is not None:
         options["psp_amplitude"] = args.psp_mv * mV
     if args.lateral_mv is not None:
