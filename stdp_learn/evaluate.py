@@ -8,8 +8,9 @@
 The run folder (``--output``) receives ``metrics.json`` (the model's evaluation report:
 every readout's accuracy, the confusion matrix, spikes, the efficiency report, the early
 exit), ``record.json`` (the result record, as a training run's) and ``confusion.png``.
-The validation split is the last 10,000 MNIST training images, the split a training run
-with ``--evaluate-on validation`` holds out; the test set is MNIST's 10,000 test images.
+The validation split is the last 10,000 MNIST training images (``--validation-block
+first``: the first), the split a training run with ``--evaluate-on validation`` holds
+out; the test set is MNIST's 10,000 test images.
 
 Every study of `stdp_learn.studies` is run unless ``--studies`` names some of them
 (``robustness,baselines,pruning,labels,memory``) or ``none``; each writes ``<study>.md``
@@ -17,7 +18,8 @@ Every study of `stdp_learn.studies` is run unless ``--studies`` names some of th
 ``metrics.json``.  The
 labelled images that the labels study labels the neurons with and the baselines learn
 from (``--label-size``) are the training images just before the evaluated split: the
-last ones of the 60,000 for the test set, the ones before the validation split for it.
+last ones of the 60,000 for the test set and for the first block, the ones before the
+validation split for the last.
 """
 from __future__ import annotations
 
@@ -43,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Evaluate a trained network on MNIST.")
     parser.add_argument("model", help="a run folder, a model file, or pretrained:N (100 or 400)")
     parser.add_argument("--split", choices=("test", "validation"), default="test",
-                        help="MNIST's test set, or the last 10,000 training images")
+                        help="MNIST's test set, or 10,000 training images held out")
+    parser.add_argument("--validation-block", choices=("last", "first"), default="last",
+                        help="the training images of the validation split: the last 10,000 "
+                             "(default) or the first, as the training run held out")
     parser.add_argument("--size", "--test-size", dest="size", type=int, default=None,
                         help="first N images of the split")
     parser.add_argument("--readout", choices=("label_assignment", "rstdp"), default="label_assignment")
@@ -144,11 +149,12 @@ def main(argv=None) -> int:
     except (ModelFileError, ConfigError, DataError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    held_out = slice(-10_000, None) if args.validation_block == "last" else slice(None, 10_000)
     X, y = ((data.X_test, data.y_test) if args.split == "test"
-            else (data.X_train[-10_000:], data.y_train[-10_000:]))
-    held_out = 0 if args.split == "test" else 10_000  # training images that are the split
+            else (data.X_train[held_out], data.y_train[held_out]))
+    n_held_out = 0 if args.split == "test" else 10_000  # training images that are the split
     try:
-        studies, levels, corruptions, bits = _study_options(args, len(data.X_train), held_out)
+        studies, levels, corruptions, bits = _study_options(args, len(data.X_train), n_held_out)
     except _ArgumentError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -170,7 +176,8 @@ def main(argv=None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if studies:
-        end = len(data.X_train) - held_out
+        # the training images just before the split, or the last ones when it is the first
+        end = len(data.X_train) - (n_held_out if args.validation_block == "last" else 0)
         start = end - args.label_size
         labelled = (data.X_train[start:end], data.y_train[start:end])
         report["studies"] = run_studies(model, X, y, labelled, responses, studies, levels=levels,
@@ -187,6 +194,8 @@ def main(argv=None) -> int:
     if "accuracy_rstdp" in report:
         results["rstdp"] = report["accuracy_rstdp"]
     arguments = {"model": args.model, "split": args.split, "size": len(X), "readout": args.readout}
+    if args.split == "validation":
+        arguments["validation_block"] = args.validation_block
     sizes = {args.split: len(X)}
     if studies:
         results["studies"] = report["studies"]

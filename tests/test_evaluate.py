@@ -1,6 +1,7 @@
 """``python -m stdp_learn.evaluate``: a trained network judged without training it."""
 import json
 
+import numpy as np
 import pytest
 
 from stdp_learn.evaluate import main
@@ -78,3 +79,25 @@ def test_every_study_is_written_into_the_run_folder(tmp_path, mnist_dir, build_r
     assert studies["pruning"]["curve"][0]["accuracy"] == metrics["accuracy_label_assignment"]
     assert studies["labels"]["curve"][-1]["n_labels"] == 300
     assert [row["bits"] for row in studies["memory"]["rows"]] == [32, 16, 8]
+
+
+@needs_compiler
+def test_the_validation_split_can_be_the_first_block(tmp_path, mnist_dir, build_root, monkeypatch):
+    from stdp_learn import load_mnist
+
+    monkeypatch.setenv("STDP_LEARN_BUILD", str(build_root))
+    y_train = load_mnist(mnist_dir, download=False).y_train
+    for block, labels in (("first", y_train[:40]), ("last", y_train[-10_000:][:40])):
+        out = tmp_path / block
+        assert main(["pretrained:100", "--split", "validation", "--validation-block", block,
+                     "--size", "40", "--data-dir", str(mnist_dir), "--output", str(out),
+                     "--no-progress", "--studies", "none"]) == 0
+        metrics = json.loads((out / "metrics.json").read_text())
+        record = json.loads((out / "record.json").read_text())
+        # the confusion matrix's rows count the true classes of the images evaluated
+        true_classes = [sum(row) for row in metrics["confusion_matrix"]]
+        no_answer = metrics["no_answer"]
+        assert sum(true_classes) + no_answer == 40
+        if not no_answer:
+            assert true_classes == np.bincount(labels, minlength=10).tolist()
+        assert record["configuration"]["arguments"]["validation_block"] == block
