@@ -48,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a Diehl & Cook network with an R-STDP readout on MNIST and compare "
                     "label assignment with the readout on test images.",
     )
-    parser.add_argument("--train-size", type=int, default=2000, help="training images (first N)")
+    parser.add_argument("--train-size", type=int, default=None,
+                        help="training images (first N; default 2000, or all of the split's "
+                             "with --model, as the saved network learned from them)")
     parser.add_argument("--test-size", type=int, default=1000,
                         help="images of the evaluation split (first N)")
     parser.add_argument("--evaluate-on", choices=("validation", "test"), default="validation",
@@ -137,6 +139,8 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.train_size is None and not args.model:
+        args.train_size = 2000  # the screening runs' size
     data = load_mnist(args.data_dir, download=False)
     args.dataset = "mnist"
     split = split_images(data, args)
