@@ -328,21 +328,28 @@ def test_most_spikes_policy_judges_the_output_that_fired_most_when_the_presentat
         np.testing.assert_allclose(reward.reward[:, end], np.array(expected) * decay)
 
 
-def test_readout_learns_a_synthetic_task():
-    # 4 classes of Poisson patterns over 20 feature neurons, which stand in for the
-    # excitatory layer; 100 labelled presentations with learning, then 40 without labels.
-    n_train, n_test = 100, 40
+def learn_synthetic_task(readout, n_train=100, n_test=40):
+    """Return (handle, labels, predicted) after `readout` learned the synthetic task.
+
+    4 classes of Poisson patterns over 20 feature neurons, which stand in for the
+    excitatory layer; `n_train` labelled presentations with learning, then `n_test`
+    without labels.
+    """
     rng = np.random.default_rng(1)
     labels = np.concatenate([rng.permutation(np.repeat(np.arange(N_CLASSES), n_train // N_CLASSES)),
                              rng.integers(0, N_CLASSES, n_test)])
-    readout = RewardReadout(n_per_class=2, n_classes=N_CLASSES, weight_sum=8.0,
-                            psp_amplitude=4 * mV)
     handle, network = synthetic_network(readout, labels, feature_spikes(labels, rng), n_train)
     network.run(len(labels) * SYNTH_PRESENTATION.slot_duration, namespace={})
-
     every_slot = SimpleNamespace(accepted=np.ones(len(labels), dtype=bool))
     counts = readout.block_result(handle, every_slot)["counts"]
-    predicted = readout.predict(counts)
+    return handle, labels, readout.predict(counts)
+
+
+def test_readout_learns_a_synthetic_task():
+    n_train = 100
+    readout = RewardReadout(n_per_class=2, n_classes=N_CLASSES, weight_sum=8.0,
+                            psp_amplitude=4 * mV)
+    handle, labels, predicted = learn_synthetic_task(readout, n_train)
     assert np.mean(predicted[n_train:] == labels[n_train:]) >= 0.95
     # every class has an output whose weights prefer the class's features
     w = np.asarray(handle["readout_input"].w[:]).reshape(N_FEATURES, readout.n_outputs)
@@ -378,18 +385,10 @@ def test_teacher_drive_fires_the_labels_outputs_only_while_learning():
 
 
 def test_teacher_policy_learns_a_synthetic_task():
-    n_train, n_test = 100, 40
-    rng = np.random.default_rng(1)
-    labels = np.concatenate([rng.permutation(np.repeat(np.arange(N_CLASSES), n_train // N_CLASSES)),
-                             rng.integers(0, N_CLASSES, n_test)])
     readout = RewardReadout(n_per_class=2, n_classes=N_CLASSES, weight_sum=8.0,
                             psp_amplitude=4 * mV, reward_policy="teacher")
-    handle, network = synthetic_network(readout, labels, feature_spikes(labels, rng), n_train)
-    network.run(len(labels) * SYNTH_PRESENTATION.slot_duration, namespace={})
-
-    every_slot = SimpleNamespace(accepted=np.ones(len(labels), dtype=bool))
-    counts = readout.block_result(handle, every_slot)["counts"]
-    assert np.mean(readout.predict(counts)[n_train:] == labels[n_train:]) >= 0.95
+    _, labels, predicted = learn_synthetic_task(readout, n_train=100)
+    assert np.mean(predicted[100:] == labels[100:]) >= 0.95
 
 
 # -- the readout inside the simulators -----------------------------------------------------
