@@ -212,7 +212,6 @@ class _Params:
 
 #: What a refractory period does to v: hold it at reset, or only block spikes.
 REFRACTORY_MODES = ("hold_v", "no_spike")
-FROZEN_THRESHOLD_FLOORS = ("none", "rest")
 
 
 def _q(default, unit, *checks, doc=""):
@@ -253,15 +252,6 @@ class ExcitatoryParams(_Params):
         the default.  It learns more slowly at first (on the validation split, 49.5 %
         after 2,000 images against 68.1 % with "hold_v") and better in the end: 82.19 %
         after 50,000 images against 80.77 % (experiments/README.md).
-    frozen_threshold_floor : {"none", "rest"}
-        The lowest threshold a neuron has while learning is off (labelling and test
-        passes).  "none", the paper's: theta is frozen as it is.  "rest": a neuron fires
-        only above the resting potential as well.  theta decays with tau_theta, and a
-        neuron that seldom wins ends with ``theta < theta_offset - (v_threshold - v_rest)``
-        (7 mV), its threshold under rest; while learning its own spikes raise theta again,
-        but frozen it fires without input, and its inhibition silences the layer (a
-        6,400-neuron network after one epoch: experiments/README.md).  Learning is the
-        same under both.
     """
 
     v_rest: Quantity = _q(-65 * mV, volt, doc="resting potential")
@@ -275,7 +265,6 @@ class ExcitatoryParams(_Params):
     refractory: Quantity = _q(5 * ms, second, "non_negative", doc="refractory period")
     spike_lockout: Quantity = _q(0 * ms, second, "non_negative", doc="extra lockout after a spike")
     refractory_mode: str = field(default="no_spike", metadata={"choices": REFRACTORY_MODES})
-    frozen_threshold_floor: str = field(default="none", metadata={"choices": FROZEN_THRESHOLD_FLOORS})
 
     @classmethod
     def from_dict(cls, values):

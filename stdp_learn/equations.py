@@ -72,15 +72,10 @@ def excitatory_equations(params: ExcitatoryParams, rule=None) -> Equations:
 
 
 def excitatory_threshold(params: ExcitatoryParams) -> str:
-    """Return the spike condition: v above the adapted threshold, outside the lockout.
-
-    With ``frozen_threshold_floor="rest"``, v must also lie above rest while learning is off.
-    """
+    """Return the spike condition: v above the adapted threshold, outside the lockout."""
     condition = "v > v_threshold - theta_offset + theta"
     if float(params.spike_lockout) > 0:
         condition += " and t - lastspike > spike_lockout"
-    if params.frozen_threshold_floor == "rest":
-        condition += " and (plastic or v > v_rest)"
     return condition
 
 

@@ -52,9 +52,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--size", "--test-size", dest="size", type=int, default=None,
                         help="first N images of the split")
     parser.add_argument("--readout", choices=("label_assignment", "rstdp"), default="label_assignment")
-    parser.add_argument("--frozen-threshold-floor", choices=("none", "rest"), default=None,
-                        help="fire only above the resting potential as well ('rest'), or as theta "
-                             "was frozen ('none', the paper); default: the model's own")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--output", type=Path, default=None,
                         help="run folder (default runs/evaluate-<model>-<split>)")
@@ -143,13 +140,11 @@ def main(argv=None) -> int:
     from .config import ConfigError
     from .data import DataError, load_dataset
     from .report import evaluation_report
-    from .train import frozen_threshold_floor
 
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     try:
         model = load_any(args.model, args.progress)
-        model.params = frozen_threshold_floor(model.params, args.frozen_threshold_floor)
         data = load_dataset("mnist", args.data_dir)
     except (ModelFileError, ConfigError, DataError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -199,8 +194,6 @@ def main(argv=None) -> int:
     if "accuracy_rstdp" in report:
         results["rstdp"] = report["accuracy_rstdp"]
     arguments = {"model": args.model, "split": args.split, "size": len(X), "readout": args.readout}
-    if args.frozen_threshold_floor is not None:
-        arguments["frozen_threshold_floor"] = args.frozen_threshold_floor
     if args.split == "validation":
         arguments["validation_block"] = args.validation_block
     sizes = {args.split: len(X)}

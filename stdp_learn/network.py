@@ -251,7 +251,6 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
 
     exc_namespace = {
         "v_threshold": exc_p.v_threshold,
-        "v_rest": exc_p.v_rest,
         "theta_offset": exc_p.theta_offset,
         "theta_plus": exc_p.theta_plus,
         "v_reset": exc_p.v_reset,

@@ -92,10 +92,6 @@ def build_parser() -> argparse.ArgumentParser:
                              "(default: the evaluation interval)")
     parser.add_argument("--animation", action=argparse.BooleanOptionalAction, default=False,
                         help="also write learning.gif, the receptive fields over training")
-    parser.add_argument("--frozen-threshold-floor", choices=("none", "rest"), default="none",
-                        help="with learning off (labelling, test), fire only above the resting "
-                             "potential as well ('rest'), or as theta was frozen ('none', the "
-                             "paper); see ExcitatoryParams.frozen_threshold_floor")
     from .encoding import ENCODERS
     from .presets import PRESETS
     from .rules import RULES
@@ -226,7 +222,6 @@ def _prepare_output(args):
 _SAVED_ARGS = ("dataset", "neurons", "epochs", "train_size", "test_size", "evaluate_on",
                "validation_size", "validation_block", "shuffle", "labelling",
                "labelling_window", "evaluation_interval", "snapshot_interval", "animation",
-               "frozen_threshold_floor",
                "readout", "readout_per_class", "readout_pass", "readout_passes", "seed", "data_dir", "device", "block_size",
                "preset", "rule", "rule_option", "encoding", "encoding_option", "topology", "topology_option")
 
@@ -455,20 +450,6 @@ def split_images(data, args) -> dict:
             "X_eval": X_eval[: args.test_size], "y_eval": y_eval[: args.test_size]}
 
 
-def frozen_threshold_floor(params, floor):
-    """Return `params` (None: the paper's) with the frozen threshold floor `floor`.
-
-    None is given back for the paper's parameters with the paper's floor, so that a
-    default run is configured exactly as before the option existed.
-    """
-    from .config import NetworkParams
-
-    if floor is None or (params is None and floor == "none"):
-        return params
-    params = params if params is not None else NetworkParams()
-    return params.replace(excitatory=params.excitatory.replace(frozen_threshold_floor=floor))
-
-
 def block_from_options(registry, name, options, flag):
     """Return the registered building block `name` with `options` ("NAME=VALUE") applied."""
     values = {}
@@ -523,7 +504,6 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
             evaluation_interval=min(args.evaluation_interval, args.labelling_window),
             device=args.device, block_size=args.block_size, random_state=args.seed,
             progress=args.progress, readout=readout, shuffle=args.shuffle,
-            params=frozen_threshold_floor(None, args.frozen_threshold_floor),
         )
         model.fit(X_train, y_train, epochs=args.epochs, checkpoint=checkpoint,
                   stop_requested=stop_request, callback=after_block)

@@ -29,16 +29,6 @@ def test_the_shipped_network_is_evaluated_into_a_run_folder(tmp_path, mnist_dir,
     assert record["split"] == "test" and record["results"]["accuracy"] == metrics["accuracy"]
     assert (out / "confusion.png").stat().st_size > 0
     assert "studies" not in metrics and not (out / "pruning.md").exists()
-    # every threshold of the shipped network lies above rest: a floor there changes nothing
-    floored = tmp_path / "floored"
-    assert main(["pretrained:100", "--size", "200", "--data-dir", str(mnist_dir),
-                 "--output", str(floored), "--no-progress", "--studies", "none",
-                 "--frozen-threshold-floor", "rest"]) == 0
-    floored_metrics = json.loads((floored / "metrics.json").read_text())
-    configuration = json.loads((floored / "record.json").read_text())["configuration"]
-    assert configuration["arguments"]["frozen_threshold_floor"] == "rest"
-    assert configuration["model"]["params"]["excitatory"]["frozen_threshold_floor"] == "rest"
-    assert floored_metrics["confusion_matrix"] == metrics["confusion_matrix"]
 
 
 def _one_line_error(capsys):

@@ -394,37 +394,6 @@ def test_thresholds_below_rest_after_training_are_reported(sample):
     assert model.training_log_.warnings == [
         f"{below} of 5 neurons end training with their threshold below the resting potential: "
         "with theta frozen, as in the test pass, they fire without input and their inhibition "
-        "silences the rest (frozen_threshold_floor='rest' keeps them quiet)"]
+        "silences the rest"]
     quiet = DiehlCook2015(n_neurons=5, device="runtime", block_size=10, random_state=0)
     assert quiet.fit(sample.X_train[:10]).training_log_.warnings == []
-
-
-def test_a_threshold_floor_at_rest_keeps_frozen_neurons_below_rest_quiet(sample, tmp_path):
-    """With theta frozen under rest a neuron fires on a blank image; with the floor "rest"
-    no neuron fires without input, and where every threshold lies above rest the floor
-    changes no spike."""
-    from brian2 import mV
-
-    from stdp_learn import ExcitatoryParams, NetworkParams, PresentationParams
-
-    low = NetworkParams(excitatory=ExcitatoryParams(theta_init=5 * mV),
-                        presentation=PresentationParams(max_retries=0))
-    with pytest.warns(RuntimeWarning, match="frozen_threshold_floor='rest' keeps them quiet"):
-        model = DiehlCook2015(n_neurons=5, params=low, device="runtime", block_size=10,
-                              random_state=0).fit(sample.X_train[:10], sample.y_train[:10])
-    blank = np.zeros((2, 784))
-    assert model.responses(blank).counts.sum() > 0
-    model.params = low.replace(excitatory=low.excitatory.replace(frozen_threshold_floor="rest"))
-    assert model.responses(blank).counts.sum() == 0
-    model.save(tmp_path / "floor.npz")
-    loaded = DiehlCook2015.load(tmp_path / "floor.npz", device="runtime")
-    assert loaded.network_params_.excitatory.frozen_threshold_floor == "rest"
-
-    paper = NetworkParams(presentation=PresentationParams(max_retries=0))
-    model = DiehlCook2015(n_neurons=5, params=paper, device="runtime", block_size=10,
-                          random_state=0).fit(sample.X_train[:10], sample.y_train[:10])
-    images = sample.X_test[:4]
-    as_frozen = model.responses(images).counts
-    model.params = paper.replace(excitatory=paper.excitatory.replace(frozen_threshold_floor="rest"))
-    np.testing.assert_array_equal(model.responses(images).counts, as_frozen)
-    assert as_frozen.sum() > 0

@@ -4,7 +4,6 @@ import json
 import numpy as np
 import pytest
 
-from stdp_learn import ConfigError, NetworkParams
 from stdp_learn.simulation import compiler_available
 from stdp_learn.train import build_parser, main
 
@@ -125,17 +124,3 @@ def test_cuda_with_brian2cuda_but_no_gpu_says_so_in_one_line(tmp_path, capsys, m
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no NVIDIA GPU" in err
     assert not (tmp_path / "r").exists()
-
-
-def test_the_frozen_threshold_floor_is_configured_only_when_asked():
-    from stdp_learn.train import frozen_threshold_floor, parse_arguments
-
-    assert frozen_threshold_floor(None, "none") is None  # a default run is configured as before
-    floored = frozen_threshold_floor(None, "rest")
-    assert floored.excitatory.frozen_threshold_floor == "rest"
-    assert floored.excitatory.replace(frozen_threshold_floor="none") == NetworkParams().excitatory
-    assert frozen_threshold_floor(floored, None) is floored
-    assert frozen_threshold_floor(floored, "none").excitatory.frozen_threshold_floor == "none"
-    assert parse_arguments(["mnist", "--frozen-threshold-floor", "rest"]).frozen_threshold_floor == "rest"
-    with pytest.raises(ConfigError, match="frozen_threshold_floor must be one of"):
-        NetworkParams().excitatory.replace(frozen_threshold_floor="floor")
