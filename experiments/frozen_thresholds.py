@@ -9,9 +9,16 @@ the layer.  This script counts such neurons in a saved training checkpoint or fu
 file and shows the last ``--images`` training images again with learning off, beside the
 responses recorded while they were learned (kept in the file), labelled alike.
 
-Training images only; the record goes to ``results/validation/<name>.json``::
+It also reports how close to rest the thresholds sit and which neuron leads the frozen
+responses: a threshold a fraction of a millivolt above rest fires at the first input of
+any image, and with theta frozen nothing stops it from winning every one.
+
+Training images only; the record goes to ``results/validation/<name>.json``.  A network
+trained on a validation run learned from the training images after the held-out block:
+``--first-image`` says where they start (checked against the file)::
 
     python experiments/frozen_thresholds.py RUN/model.npz --images 1000 --name frozen_6400
+    python experiments/frozen_thresholds.py VALRUN/model.npz --first-image 2000 --name ...
 """
 from __future__ import annotations
 
@@ -33,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", help="a full model file (model.npz or checkpoint.npz of a run)")
     parser.add_argument("--images", type=int, default=1000, help="last training images shown again")
+    parser.add_argument("--first-image", type=int, default=0,
+                        help="index in MNIST's training set of the network's first training image")
     parser.add_argument("--name", required=True, help="record name under results/validation/")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--build-dir", default=None)
@@ -46,14 +55,24 @@ def main(argv=None) -> int:
     if not model._recent_counts:
         raise SystemExit(f"{args.model}: holds no responses recorded while learning")
     data = load_mnist(args.data_dir, download=False)
+    n_train = int(model._n_train_images)
+    X_seen = data.X_train[args.first_image:args.first_image + n_train]
+    y_seen = data.y_train[args.first_image:args.first_image + n_train]
+    if not model.trained_on(X_seen, y_seen):
+        raise SystemExit(f"{args.model}: did not learn from training images "
+                         f"{args.first_image}..{args.first_image + n_train - 1}; check --first-image")
     seen = np.concatenate([s for s, _ in model._recent_counts])[-args.images:]
     learning = np.concatenate([c for _, c in model._recent_counts])[-args.images:]
-    images = seen % data.X_train.shape[0]
+    images = args.first_image + seen % n_train
     y = data.y_train[images]
     started = time.perf_counter()
     frozen = model.responses(data.X_train[images]).counts
     seconds = time.perf_counter() - started
-    below_rest = threshold_above_rest(model) < 0
+    margin_mV = threshold_above_rest(model) * 1e3
+    below_rest = margin_mV < 0
+    near_rest = margin_mV < 1.0
+    leaders, led = np.unique(frozen.argmax(1), return_counts=True)
+    leader = int(leaders[led.argmax()])
     classes = model.n_classes_
     results = {
         "neurons": int(model.n_neurons),
@@ -65,6 +84,15 @@ def main(argv=None) -> int:
         "distinct_top_neurons_while_learning": int(len(np.unique(learning.argmax(1)))),
         "distinct_top_neurons_frozen": int(len(np.unique(frozen.argmax(1)))),
         "frozen_images_led_by_a_neuron_below_rest": float(np.mean(below_rest[frozen.argmax(1)])),
+        "threshold_above_rest_mV_percentiles": {
+            str(q): float(v) for q, v in zip((5, 25, 50, 75, 95),
+                                             np.percentile(margin_mV, (5, 25, 50, 75, 95)))},
+        "neurons_threshold_under_1mV_above_rest": int(near_rest.sum()),
+        "frozen_images_led_by_a_neuron_under_1mV_above_rest": float(np.mean(near_rest[frozen.argmax(1)])),
+        "frozen_leader": leader,
+        "frozen_leader_share_of_images": float(led.max() / len(images)),
+        "frozen_leader_threshold_above_rest_mV": float(margin_mV[leader]),
+        "frozen_leader_spikes_per_image": float(frozen[:, leader].mean()),
     }
     for key, value in results.items():
         print(f"TRAINING IMAGES {key}: {value}")
