@@ -71,7 +71,8 @@ def main(argv=None) -> int:
     margin_mV = threshold_above_rest(model) * 1e3
     below_rest = margin_mV < 0
     near_rest = margin_mV < 1.0
-    leaders, led = np.unique(frozen.argmax(1), return_counts=True)
+    frozen_top = frozen.argmax(1)
+    leaders, led = np.unique(frozen_top, return_counts=True)
     leader = int(leaders[led.argmax()])
     classes = model.n_classes_
     results = {
@@ -82,13 +83,13 @@ def main(argv=None) -> int:
         "spikes_per_image_while_learning": float(learning.sum(1).mean()),
         "spikes_per_image_frozen": float(frozen.sum(1).mean()),
         "distinct_top_neurons_while_learning": int(len(np.unique(learning.argmax(1)))),
-        "distinct_top_neurons_frozen": int(len(np.unique(frozen.argmax(1)))),
-        "frozen_images_led_by_a_neuron_below_rest": float(np.mean(below_rest[frozen.argmax(1)])),
+        "distinct_top_neurons_frozen": int(len(leaders)),
+        "frozen_images_led_by_a_neuron_below_rest": float(np.mean(below_rest[frozen_top])),
         "threshold_above_rest_mV_percentiles": {
             str(q): float(v) for q, v in zip((5, 25, 50, 75, 95),
                                              np.percentile(margin_mV, (5, 25, 50, 75, 95)))},
         "neurons_threshold_under_1mV_above_rest": int(near_rest.sum()),
-        "frozen_images_led_by_a_neuron_under_1mV_above_rest": float(np.mean(near_rest[frozen.argmax(1)])),
+        "frozen_images_led_by_a_neuron_under_1mV_above_rest": float(np.mean(near_rest[frozen_top])),
         "frozen_leader": leader,
         "frozen_leader_share_of_images": float(led.max() / len(images)),
         "frozen_leader_threshold_above_rest_mV": float(margin_mV[leader]),
