@@ -212,6 +212,8 @@ class _Params:
 
 #: What a refractory period does to v: hold it at reset, or only block spikes.
 REFRACTORY_MODES = ("hold_v", "no_spike")
+#: What theta does while learning is off: stay as it is (the paper), or keep adapting.
+THETA_IN_FROZEN_PASS = ("fixed", "adapting")
 
 
 def _q(default, unit, *checks, doc=""):
@@ -252,6 +254,16 @@ class ExcitatoryParams(_Params):
         the default.  It learns more slowly at first (on the validation split, 49.5 %
         after 2,000 images against 68.1 % with "hold_v") and better in the end: 82.19 %
         after 50,000 images against 80.77 % (experiments/README.md).
+    theta_in_frozen_pass : {"fixed", "adapting"}
+        What theta does while learning is off (the labelling and test passes), with the
+        weights fixed in both.  "fixed", the paper's: theta stays as training left it.
+        "adapting": it keeps growing by ``theta_plus`` per spike and decaying with
+        ``tau_theta``, as while learning.  While learning, each win raises the winner's
+        threshold, so the winners take turns; frozen, the neuron with the lowest threshold
+        and a broad receptive field can win every image (a 6,400-neuron network after one
+        epoch: experiments/README.md).  Each chunk of a frozen pass starts from the trained
+        theta, so the answers do not depend on how a pass is split among processes.
+        Learning is the same under both, so the option applies to a network already trained.
     """
 
     v_rest: Quantity = _q(-65 * mV, volt, doc="resting potential")
@@ -265,6 +277,7 @@ class ExcitatoryParams(_Params):
     refractory: Quantity = _q(5 * ms, second, "non_negative", doc="refractory period")
     spike_lockout: Quantity = _q(0 * ms, second, "non_negative", doc="extra lockout after a spike")
     refractory_mode: str = field(default="no_spike", metadata={"choices": REFRACTORY_MODES})
+    theta_in_frozen_pass: str = field(default="fixed", metadata={"choices": THETA_IN_FROZEN_PASS})
 
     @classmethod
     def from_dict(cls, values):

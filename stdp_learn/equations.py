@@ -32,10 +32,11 @@ dge/dt = -ge / tau_ge : 1   # excitatory conductance, in units of the leak condu
 dgi/dt = -gi / tau_gi : 1   # inhibitory conductance
 """
 
-# theta decays (tau_theta = 1e7 ms, practically constant) and grows only while the network
-# learns: in the test phase the paper freezes it.
+# theta decays (tau_theta = 1e7 ms) and grows only while the network learns: in the test
+# phase the paper freezes it.  With theta_in_frozen_pass="adapting" it adapts in every pass.
+_THETA_GATE = {"fixed": " * int(plastic)", "adapting": ""}
 _ADAPTIVE_THRESHOLD = """
-dtheta/dt = -theta / tau_theta * int(plastic) : volt   # adaptive threshold
+dtheta/dt = -theta / tau_theta{theta_gate} : volt   # adaptive threshold
 plastic : boolean (shared)                            # learning on (training) or off (testing)
 input_weight_sum : 1                                  # sum of input weights, for normalisation
 previous_spike : second                               # last spike, updated at reset
@@ -68,7 +69,8 @@ def excitatory_equations(params: ExcitatoryParams, rule=None) -> Equations:
     model lines.
     """
     extra = "".join(line + "\n" for line, _ in getattr(rule, "neuron_variables", {}).values())
-    return _conductance_lif(params, _ADAPTIVE_THRESHOLD + extra, tau_theta=params.tau_theta)
+    threshold = _ADAPTIVE_THRESHOLD.format(theta_gate=_THETA_GATE[params.theta_in_frozen_pass])
+    return _conductance_lif(params, threshold + extra, tau_theta=params.tau_theta)
 
 
 def excitatory_threshold(params: ExcitatoryParams) -> str:
@@ -79,14 +81,16 @@ def excitatory_threshold(params: ExcitatoryParams) -> str:
     return condition
 
 
-def excitatory_reset(rule=None) -> str:
-    """Return the reset: back to v_reset, and theta grows by theta_plus while learning.
+def excitatory_reset(rule=None, params: ExcitatoryParams | None = None) -> str:
+    """Return the reset: back to v_reset, and theta grows by theta_plus while learning
+    (in every pass with ``params.theta_in_frozen_pass == "adapting"``).
 
     A learning rule with per-neuron variables adds its own reset statements.
     """
+    gate = _THETA_GATE["fixed" if params is None else params.theta_in_frozen_pass]
     reset = (
         "v = v_reset\n"
-        "theta += theta_plus * int(plastic)\n"
+        f"theta += theta_plus{gate}\n"
         "previous_spike = t\n"
         "presentation_spikes += int(t - slot_start < presentation_time)\n"
         "slot_spike_count += 1"

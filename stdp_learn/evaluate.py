@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .baselines import require_sklearn
+from .config import THETA_IN_FROZEN_PASS
 from .corruptions import CORRUPTIONS, check_level
 from .memory import BIT_WIDTHS
 from .record import RunParts, command_line, make_record, peak_memory_mb, write_json_atomic
@@ -52,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--size", "--test-size", dest="size", type=int, default=None,
                         help="first N images of the split")
     parser.add_argument("--readout", choices=("label_assignment", "rstdp"), default="label_assignment")
+    parser.add_argument("--theta-in-frozen-pass", choices=THETA_IN_FROZEN_PASS, default=None,
+                        help="keep theta as training left it ('fixed', the paper) or let it keep "
+                             "adapting with the weights fixed ('adapting'); default: the model's own")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--output", type=Path, default=None,
                         help="run folder (default runs/evaluate-<model>-<split>)")
@@ -140,11 +144,13 @@ def main(argv=None) -> int:
     from .config import ConfigError
     from .data import DataError, load_dataset
     from .report import evaluation_report
+    from .train import with_theta_in_frozen_pass
 
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     try:
         model = load_any(args.model, args.progress)
+        model.params = with_theta_in_frozen_pass(model.params, args.theta_in_frozen_pass)
         data = load_dataset("mnist", args.data_dir)
     except (ModelFileError, ConfigError, DataError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -194,6 +200,8 @@ def main(argv=None) -> int:
     if "accuracy_rstdp" in report:
         results["rstdp"] = report["accuracy_rstdp"]
     arguments = {"model": args.model, "split": args.split, "size": len(X), "readout": args.readout}
+    if args.theta_in_frozen_pass is not None:
+        arguments["theta_in_frozen_pass"] = args.theta_in_frozen_pass
     if args.split == "validation":
         arguments["validation_block"] = args.validation_block
     sizes = {args.split: len(X)}

@@ -263,7 +263,7 @@ def build_network(n_input, n_neurons, params: NetworkParams, rule, n_slots, *, w
     exc_namespace.update(method_namespace)
     exc = NeuronGroup(
         n_neurons, excitatory_equations(exc_p, rule) + _PARTNER_LINK,
-        threshold=excitatory_threshold(exc_p), reset=excitatory_reset(rule),
+        threshold=excitatory_threshold(exc_p), reset=excitatory_reset(rule, exc_p),
         refractory=exc_p.refractory, method=method, name="exc", clock=clock,
         namespace=exc_namespace,
     )

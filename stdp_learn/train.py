@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m stdp_learn.train",
         description="Train a Diehl & Cook (2015) spiking network by STDP and evaluate it.",
     )
+    from .config import THETA_IN_FROZEN_PASS
     from .data import dataset_names
 
     names = dataset_names()  # read when the parser is built: registered datasets included
@@ -92,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "(default: the evaluation interval)")
     parser.add_argument("--animation", action=argparse.BooleanOptionalAction, default=False,
                         help="also write learning.gif, the receptive fields over training")
+    parser.add_argument("--theta-in-frozen-pass", choices=THETA_IN_FROZEN_PASS, default="fixed",
+                        help="with learning off (labelling, test), keep theta as training left it "
+                             "('fixed', the paper) or let it keep adapting with the weights fixed "
+                             "('adapting'); see ExcitatoryParams.theta_in_frozen_pass")
     from .encoding import ENCODERS
     from .presets import PRESETS
     from .rules import RULES
@@ -222,6 +227,7 @@ def _prepare_output(args):
 _SAVED_ARGS = ("dataset", "neurons", "epochs", "train_size", "test_size", "evaluate_on",
                "validation_size", "validation_block", "shuffle", "labelling",
                "labelling_window", "evaluation_interval", "snapshot_interval", "animation",
+               "theta_in_frozen_pass",
                "readout", "readout_per_class", "readout_pass", "readout_passes", "seed", "data_dir", "device", "block_size",
                "preset", "rule", "rule_option", "encoding", "encoding_option", "topology", "topology_option")
 
@@ -450,6 +456,21 @@ def split_images(data, args) -> dict:
             "X_eval": X_eval[: args.test_size], "y_eval": y_eval[: args.test_size]}
 
 
+def with_theta_in_frozen_pass(params, theta):
+    """Return `params` (None: the paper's) with ``theta_in_frozen_pass`` set to `theta`.
+
+    None is given back for the paper's parameters with the paper's frozen theta, so that a
+    default run is configured exactly as before the option existed; `theta` None keeps
+    what `params` has.
+    """
+    from .config import NetworkParams
+
+    if theta is None or (params is None and theta == "fixed"):
+        return params
+    params = params if params is not None else NetworkParams()
+    return params.replace(excitatory=params.excitatory.replace(theta_in_frozen_pass=theta))
+
+
 def block_from_options(registry, name, options, flag):
     """Return the registered building block `name` with `options` ("NAME=VALUE") applied."""
     values = {}
@@ -504,6 +525,7 @@ def _train_and_evaluate(args, output, checkpoint, snapshots, parts, part_started
             evaluation_interval=min(args.evaluation_interval, args.labelling_window),
             device=args.device, block_size=args.block_size, random_state=args.seed,
             progress=args.progress, readout=readout, shuffle=args.shuffle,
+            params=with_theta_in_frozen_pass(None, args.theta_in_frozen_pass),
         )
         model.fit(X_train, y_train, epochs=args.epochs, checkpoint=checkpoint,
                   stop_requested=stop_request, callback=after_block)
