@@ -128,7 +128,8 @@ def _training(record) -> str:
     model = _arguments(record).get("model")
     if "train" not in sizes and model:
         # a saved network scored by python -m stdp_learn.evaluate: trained by another run
-        return f"{model}, evaluated"
+        theta = _arguments(record).get("theta_in_frozen_pass")
+        return f"{model}, evaluated" + (f" with theta {theta}" if theta else "")
     return f"{sizes.get('train', 0):,} × {sizes.get('epochs', 1)}"
 
 

@@ -94,7 +94,7 @@ def excitatory_group(drives, dt, params=None, plastic=False, presentation_time=1
     equations = excitatory_equations(params) + DRIVE
     group = NeuronGroup(
         len(drives), equations,
-        threshold=excitatory_threshold(params), reset=excitatory_reset(),
+        threshold=excitatory_threshold(params), reset=excitatory_reset(params=params),
         refractory=params.refractory, method=METHOD, dt=dt, name="exc_test",
         namespace={
             "v_threshold": params.v_threshold,
@@ -225,11 +225,14 @@ def test_membrane_and_conductances_decay_with_their_time_constants(population):
 
 # -- adaptive threshold -------------------------------------------------------------------
 
-def test_theta_grows_by_theta_plus_per_spike_while_plastic():
-    params = ExcitatoryParams()
+@pytest.mark.parametrize("plastic, theta_in_frozen_pass",
+                         [(True, "fixed"), (False, "adapting")])
+def test_theta_grows_by_theta_plus_per_spike_while_plastic(plastic, theta_in_frozen_pass):
+    """While learning, and with learning off where theta keeps adapting."""
+    params = ExcitatoryParams(theta_in_frozen_pass=theta_in_frozen_pass)
     dt = 0.05 * ms
     duration = 0.3 * second
-    group, helpers = excitatory_group([2.0], dt, params, plastic=True)
+    group, helpers = excitatory_group([2.0], dt, params, plastic=plastic)
     spikes = SpikeMonitor(group)
     run_group(group, helpers, duration, spikes)
 
@@ -254,6 +257,17 @@ def test_theta_is_frozen_when_not_plastic():
 
     assert spikes.num_spikes > 5
     assert group.theta[0] == params.theta_init  # no growth and no decay
+
+
+def test_only_the_adapting_option_lets_theta_change_with_learning_off():
+    """The paper's frozen theta keeps the code it had before the option existed."""
+    fixed = ExcitatoryParams()
+    adapting = ExcitatoryParams(theta_in_frozen_pass="adapting")
+    assert str(excitatory_equations(fixed)["theta"].expr).endswith("* int(plastic)")
+    assert "plastic" not in str(excitatory_equations(adapting)["theta"].expr)
+    assert excitatory_reset() == excitatory_reset(params=fixed)
+    assert "theta += theta_plus * int(plastic)\n" in excitatory_reset()
+    assert "theta += theta_plus\n" in excitatory_reset(params=adapting)
 
 
 def test_theta_raises_the_threshold_and_slows_firing():

@@ -29,6 +29,17 @@ def test_the_shipped_network_is_evaluated_into_a_run_folder(tmp_path, mnist_dir,
     assert record["split"] == "test" and record["results"]["accuracy"] == metrics["accuracy"]
     assert (out / "confusion.png").stat().st_size > 0
     assert "studies" not in metrics and not (out / "pruning.md").exists()
+    # the shipped network's thresholds lie above rest: adapting, it answers much as frozen
+    adapting = tmp_path / "adapting"
+    assert main(["pretrained:100", "--size", "200", "--data-dir", str(mnist_dir),
+                 "--output", str(adapting), "--no-progress", "--studies", "none",
+                 "--theta-in-frozen-pass", "adapting"]) == 0
+    configuration = json.loads((adapting / "record.json").read_text())["configuration"]
+    assert configuration["arguments"]["theta_in_frozen_pass"] == "adapting"
+    assert configuration["model"]["params"]["excitatory"]["theta_in_frozen_pass"] == "adapting"
+    adapting_metrics = json.loads((adapting / "metrics.json").read_text())
+    assert adapting_metrics["accuracy"] > 0.6
+    assert adapting_metrics["confusion_matrix"] != metrics["confusion_matrix"]
 
 
 def _one_line_error(capsys):

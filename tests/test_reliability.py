@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -394,6 +395,41 @@ def test_thresholds_below_rest_after_training_are_reported(sample):
     assert model.training_log_.warnings == [
         f"{below} of 5 neurons end training with their threshold below the resting potential: "
         "with theta frozen, as in the test pass, they fire without input and their inhibition "
-        "silences the rest"]
+        "silences the rest (theta_in_frozen_pass='adapting' lets their spikes raise it)"]
     quiet = DiehlCook2015(n_neurons=5, device="runtime", block_size=10, random_state=0)
     assert quiet.fit(sample.X_train[:10]).training_log_.warnings == []
+
+
+def test_theta_adapting_in_the_frozen_pass_quiets_thresholds_below_rest(sample, tmp_path):
+    """Frozen under rest, a neuron fires through every blank image; adapting, its spikes
+    raise theta and it falls quiet, the weights untouched.  Every pass starts from the
+    trained theta, so it gives the same counts twice."""
+    from brian2 import mV
+
+    from stdp_learn import ExcitatoryParams, NetworkParams, PresentationParams
+
+    low = NetworkParams(excitatory=ExcitatoryParams(theta_init=5 * mV),
+                        presentation=PresentationParams(max_retries=0))
+    with pytest.warns(RuntimeWarning, match="theta_in_frozen_pass='adapting' lets"):
+        model = DiehlCook2015(n_neurons=5, params=low, device="runtime", block_size=10,
+                              random_state=0).fit(sample.X_train[:10], sample.y_train[:10])
+    blank = np.zeros((6, 784))
+    frozen = model.responses(blank).counts.sum(axis=1)
+    assert frozen.min() > 0 and np.all(frozen[1:] == frozen[1])  # no input, no end
+    weights, theta = model.weights_.copy(), model.theta_.copy()
+    model.params = low.replace(excitatory=low.excitatory.replace(theta_in_frozen_pass="adapting"))
+    adapting = model.responses(blank).counts.sum(axis=1)
+    assert adapting[0] > 0 and adapting[-1] == 0
+    np.testing.assert_array_equal(model.responses(blank).counts.sum(axis=1), adapting)
+    np.testing.assert_array_equal(model.weights_, weights)
+    np.testing.assert_array_equal(model.theta_, theta)
+    model.save(tmp_path / "adapting.npz")
+    loaded = DiehlCook2015.load(tmp_path / "adapting.npz", device="runtime")
+    assert loaded.network_params_.excitatory.theta_in_frozen_pass == "adapting"
+    # adapting, thresholds below rest are no longer reported
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = DiehlCook2015(n_neurons=5, params=model.params, device="runtime", block_size=10,
+                              random_state=0).fit(sample.X_train[:10], sample.y_train[:10])
+    assert not [w for w in again.training_log_.warnings if "below the resting potential" in w]
+    np.testing.assert_array_equal(again.theta_, theta)  # learning is the same under both

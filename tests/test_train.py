@@ -4,6 +4,7 @@ import json
 import numpy as np
 import pytest
 
+from stdp_learn import ConfigError, NetworkParams
 from stdp_learn.simulation import compiler_available
 from stdp_learn.train import build_parser, main
 
@@ -124,3 +125,18 @@ def test_cuda_with_brian2cuda_but_no_gpu_says_so_in_one_line(tmp_path, capsys, m
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no NVIDIA GPU" in err
     assert not (tmp_path / "r").exists()
+
+
+def test_theta_in_the_frozen_pass_is_configured_only_when_asked():
+    from stdp_learn.train import parse_arguments, with_theta_in_frozen_pass
+
+    assert with_theta_in_frozen_pass(None, "fixed") is None  # a default run is configured as before
+    adapting = with_theta_in_frozen_pass(None, "adapting")
+    assert adapting.excitatory.theta_in_frozen_pass == "adapting"
+    assert adapting.excitatory.replace(theta_in_frozen_pass="fixed") == NetworkParams().excitatory
+    assert with_theta_in_frozen_pass(adapting, None) is adapting
+    assert with_theta_in_frozen_pass(adapting, "fixed").excitatory.theta_in_frozen_pass == "fixed"
+    assert parse_arguments(["mnist", "--theta-in-frozen-pass", "adapting"]).theta_in_frozen_pass == "adapting"
+    assert parse_arguments(["mnist"]).theta_in_frozen_pass == "fixed"
+    with pytest.raises(ConfigError, match="theta_in_frozen_pass must be one of"):
+        NetworkParams().excitatory.replace(theta_in_frozen_pass="frozen")
