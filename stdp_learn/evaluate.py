@@ -155,6 +155,11 @@ def main(argv=None) -> int:
     except (ModelFileError, ConfigError, DataError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if args.split == "validation" and getattr(model, "_train_digest", None) is not None \
+            and model.trained_on(data.X_train, data.y_train):
+        print("error: the model learned from all the training images, the validation split "
+              "among them: evaluate it with --split test", file=sys.stderr)
+        return 2
     held_out = slice(-10_000, None) if args.validation_block == "last" else slice(None, 10_000)
     X, y = ((data.X_test, data.y_test) if args.split == "test"
             else (data.X_train[held_out], data.y_train[held_out]))

@@ -64,6 +64,21 @@ def test_bad_arguments_exit_2_in_one_line(tmp_path, capsys, mnist_dir):
     assert not (tmp_path / "run").exists()
 
 
+def test_a_model_that_learned_every_training_image_is_not_scored_on_validation(tmp_path, capsys,
+                                                                              mnist_dir):
+    from stdp_learn import DiehlCook2015, load_mnist
+    from stdp_learn.inputs import as_image_rows, images_digest
+
+    data = load_mnist(mnist_dir, download=False)
+    model = DiehlCook2015.pretrained(100)
+    model._train_digest = images_digest(as_image_rows(data.X_train, 784), data.y_train)
+    model.save(tmp_path / "all.npz")
+    assert main([str(tmp_path / "all.npz"), "--split", "validation", "--data-dir", str(mnist_dir),
+                 "--output", str(tmp_path / "run"), "--no-progress"]) == 2
+    assert "learned from all the training images" in _one_line_error(capsys)
+    assert not (tmp_path / "run").exists()
+
+
 @needs_compiler
 def test_every_study_is_written_into_the_run_folder(tmp_path, mnist_dir, build_root, monkeypatch):
     pytest.importorskip("sklearn")
