@@ -52,17 +52,17 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     model = DiehlCook2015.load(args.model, build_dir=args.build_dir)
-    if not model._recent_counts:
+    seen, learning = model.recent_responses_
+    if not len(seen):
         raise SystemExit(f"{args.model}: holds no responses recorded while learning")
     data = load_mnist(args.data_dir, download=False)
-    n_train = int(model._n_train_images)
+    n_train = model.n_train_images_
     X_seen = data.X_train[args.first_image:args.first_image + n_train]
     y_seen = data.y_train[args.first_image:args.first_image + n_train]
     if not model.trained_on(X_seen, y_seen):
         raise SystemExit(f"{args.model}: did not learn from training images "
                          f"{args.first_image}..{args.first_image + n_train - 1}; check --first-image")
-    seen = np.concatenate([s for s, _ in model._recent_counts])[-args.images:]
-    learning = np.concatenate([c for _, c in model._recent_counts])[-args.images:]
+    seen, learning = seen[-args.images:], learning[-args.images:]
     images = args.first_image + seen % n_train
     y = data.y_train[images]
     started = time.perf_counter()
@@ -100,7 +100,7 @@ def main(argv=None) -> int:
     record = script_record(
         "python experiments/frozen_thresholds.py", argv, model, arguments=vars(args),
         split="validation", results=results,
-        sizes={"train": int(model._n_train_images), "epochs": int(model.epochs_),
+        sizes={"train": model.n_train_images_, "epochs": int(model.epochs_),
                "labelling": int(model.labelling_window), "validation": int(len(images))},
         train_seconds=0.0, evaluation_seconds=seconds)
     write_json_atomic(Path(__file__).parent / "results" / "validation" / f"{args.name}.json", record)

@@ -363,6 +363,28 @@ class DiehlCook2015:
                 )
 
     @property
+    def recent_responses_(self):
+        """Return (positions, counts) of the last training presentations, recorded while
+        learning: the responses that label the neurons (at most `labelling_window`).
+
+        ``positions`` counts presentations from the start of training; the image shown
+        is ``X[positions % len(X)]`` of the images `fit` was given.  ``counts`` has shape
+        (len(positions), n_neurons).
+        """
+        self._check_fitted()
+        recent = getattr(self, "_recent_counts", [])
+        if not recent:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, self.n_neurons))
+        return (np.concatenate([seen for seen, _ in recent]),
+                np.concatenate([counts for _, counts in recent]))
+
+    @property
+    def n_train_images_(self) -> int:
+        """Return how many images `fit` was given (one epoch's length)."""
+        self._check_fitted()
+        return int(getattr(self, "_n_train_images", 0))
+
+    @property
     def training_curve_(self):
         """Return (images_seen, accuracy) arrays of the evaluations made while learning."""
         self._check_fitted()

@@ -292,8 +292,7 @@ def _interval(model):
 
 def _evaluate_interval(model, X, y):
     """Score the last interval's responses with the labels of the interval before."""
-    seen = np.concatenate([s for s, _ in model._recent_counts])[-_interval(model):]
-    counts = np.concatenate([c for _, c in model._recent_counts])[-_interval(model):]
+    seen, counts = (part[-_interval(model):] for part in model.recent_responses_)
     labels = y[seen % X.shape[0]]
     if model._curve_assignments is not None:
         predictions = predict_all_activity(counts, model._curve_assignments, model.n_classes_)
@@ -347,10 +346,8 @@ def _trim_recent(model):
 
 
 def _assign(model, X, y):
-    seen = np.concatenate([s for s, _ in model._recent_counts])
-    if model.labelling == "training":
-        counts = np.concatenate([c for _, c in model._recent_counts])
-    else:
+    seen, counts = model.recent_responses_
+    if model.labelling != "training":
         counts = model.transform(X[seen % X.shape[0]])
     model.assign_labels(counts, y[seen % X.shape[0]])
 

@@ -43,6 +43,23 @@ def test_fit_learns_normalised_weights_and_grows_theta(small_model):
     assert small_model.assignments_.shape == (20,)
 
 
+def test_the_responses_that_labelled_the_neurons_are_public(small_model, sample, tmp_path):
+    import copy
+
+    seen, counts = small_model.recent_responses_
+    assert small_model.n_train_images_ == 200
+    np.testing.assert_array_equal(seen, np.arange(200))  # the labelling window holds them all
+    assert counts.shape == (200, 20) and counts.sum() > 0
+    relabelled = copy.copy(small_model).assign_labels(counts, sample.y_train[:200][seen % 200])
+    np.testing.assert_array_equal(relabelled.assignments_, small_model.assignments_)
+    loaded = DiehlCook2015.load(small_model.save(tmp_path / "model.npz"), device=DEVICE,
+                                build_dir=small_model.build_dir)
+    np.testing.assert_array_equal(loaded.recent_responses_[1], counts)
+    assert loaded.n_train_images_ == 200
+    with pytest.raises(RuntimeError, match="not been fitted"):
+        DiehlCook2015(n_neurons=5).recent_responses_
+
+
 def test_same_seed_same_weights(sample, small_model):
     again = DiehlCook2015(n_neurons=20, device=DEVICE, block_size=100, random_state=3,
                           build_dir=small_model.build_dir)
