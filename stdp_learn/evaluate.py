@@ -138,6 +138,17 @@ def load_any(source, progress=False):
     return DiehlCook2015.load(path, progress=progress)
 
 
+def _learned_every_training_image(model, data) -> bool:
+    """Whether `model` learned from all of `data`'s training images (False: unknown, as
+    for a network saved without the digest of its training images)."""
+    from .checkpoint import ModelFileError
+
+    try:
+        return model.trained_on(data.X_train, data.y_train)
+    except ModelFileError:
+        return False
+
+
 def main(argv=None) -> int:
     """Run the command line; return the exit status."""
     from .checkpoint import ModelFileError
@@ -155,8 +166,7 @@ def main(argv=None) -> int:
     except (ModelFileError, ConfigError, DataError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if args.split == "validation" and getattr(model, "_train_digest", None) is not None \
-            and model.trained_on(data.X_train, data.y_train):
+    if args.split == "validation" and _learned_every_training_image(model, data):
         print("error: the model learned from all the training images, the validation split "
               "among them: evaluate it with --split test", file=sys.stderr)
         return 2
